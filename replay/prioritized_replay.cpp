@@ -1,0 +1,123 @@
+#include "replay/prioritized_replay.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "replay/checkpoint.h"
+
+namespace keel::replay {
+
+PrioritizedReplay::PrioritizedReplay(const TransitionSpec& spec, int64_t capacity,
+                                     PrioritizedConfig config)
+    : config_(config),
+      base_(spec, capacity),
+      sum_(capacity),
+      min_(capacity),
+      max_priority_(config.initial_max_priority) {
+  if (!(config.alpha >= 0.0)) {
+    throw Error("prioritized replay", "alpha must be >= 0", ">= 0", std::to_string(config.alpha));
+  }
+  if (!(config.epsilon >= 0.0) || !(config.initial_max_priority > 0.0)) {
+    throw Error("prioritized replay", "epsilon must be >= 0 and initial_max_priority > 0");
+  }
+}
+
+void PrioritizedReplay::set_new(int64_t first, int64_t n) {
+  const double p = std::pow(max_priority_, config_.alpha);
+  const int64_t cap = capacity();
+  while (n > 0) {
+    const int64_t chunk = std::min(n, cap - first);
+    sum_.set_range(first, chunk, p);
+    min_.set_range(first, chunk, p);
+    n -= chunk;
+    first = 0;
+  }
+}
+
+int64_t PrioritizedReplay::add_one(const TransitionView& t) {
+  const int64_t slot = base_.add_one(t);
+  const double p = std::pow(max_priority_, config_.alpha);
+  sum_.set(slot, p);
+  min_.set(slot, p);
+  return slot;
+}
+
+int64_t PrioritizedReplay::add_batch(const TransitionBatchView& b) {
+  const int64_t n = std::min(b.size, capacity());
+  const int64_t first = base_.add_batch(b);
+  set_new(first, n);
+  return first;
+}
+
+void PrioritizedReplay::sample(int64_t batch_size, double beta, Rng& rng, Batch& out) {
+  out.resize(spec(), batch_size);
+  const double total = sum_.total();
+  const double segment = total / static_cast<double>(batch_size);
+  u_.resize(static_cast<size_t>(batch_size));
+  for (int64_t k = 0; k < batch_size; ++k) {
+    u_[k] = std::min((static_cast<double>(k) + rng.uniform()) * segment, total);
+  }
+  sum_.find_batch(u_, out.indices);
+  base_.storage().gather(out.indices, out);
+  // w_i / max_j w_j = (p_i / p_min)^-beta
+  const double p_min = min_.min();
+  for (int64_t k = 0; k < batch_size; ++k) {
+    const double p = sum_.get(out.indices[k]);
+    out.weights[k] = static_cast<float>(std::pow(p / p_min, -beta));
+  }
+}
+
+void PrioritizedReplay::update_priorities(std::span<const int64_t> idx,
+                                          std::span<const float> priorities) {
+  p_.resize(idx.size());
+  for (size_t k = 0; k < idx.size(); ++k) {
+    const double raw = std::abs(static_cast<double>(priorities[k])) + config_.epsilon;
+    max_priority_ = std::max(max_priority_, raw);
+    p_[k] = std::pow(raw, config_.alpha);
+  }
+  sum_.set_batch(idx, p_);
+  min_.set_batch(idx, p_);
+}
+
+std::string PrioritizedReplay::save_bytes(const Rng* rng) const {
+  std::string payload;
+  ByteWriter w(payload);
+  base_.save_payload(w);
+  w.put(config_.alpha);
+  w.put(config_.epsilon);
+  w.put(max_priority_);
+  for (int64_t i = 0; i < size(); ++i) w.put(sum_.get(i));
+  write_rng(w, rng);
+  return seal_checkpoint(CheckpointKind::kPrioritized, payload);
+}
+
+void PrioritizedReplay::load_bytes(std::string_view bytes, Rng* rng, const std::string& where) {
+  ByteReader r(open_checkpoint(bytes, CheckpointKind::kPrioritized, where), where);
+  base_.load_payload(r);
+  r.expect_equal<double>("alpha", config_.alpha, r.get<double>());
+  config_.epsilon = r.get<double>();
+  max_priority_ = r.get<double>();
+  std::vector<double> p(static_cast<size_t>(size()));
+  for (auto& x : p) {
+    x = r.get<double>();
+    if (!(x >= 0.0) || !std::isfinite(x)) {
+      throw Error(where, "corrupt replay checkpoint: invalid priority", "finite >= 0",
+                  std::to_string(x));
+    }
+  }
+  sum_.assign(p);
+  min_.assign(p);
+  read_rng(r, rng);
+  r.expect_end();
+}
+
+void PrioritizedReplay::save(const std::string& path, const Rng* rng) const {
+  write_file_atomic(path, save_bytes(rng));
+}
+
+void PrioritizedReplay::load(const std::string& path, Rng* rng) {
+  load_bytes(read_file(path), rng, path);
+}
+
+}  // namespace keel::replay

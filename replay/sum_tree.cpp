@@ -1,0 +1,230 @@
+#include "replay/sum_tree.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "core/error.h"
+
+namespace keel::replay {
+namespace detail {
+
+TreeLevels::TreeLevels(int64_t capacity, double fill) {
+  if (capacity <= 0) {
+    throw Error("replay tree", "capacity must be positive", "> 0", std::to_string(capacity));
+  }
+  int64_t leaves = 8;
+  depth_ = 1;
+  while (leaves < capacity) {
+    leaves *= 8;
+    ++depth_;
+  }
+  lines_.resize(static_cast<size_t>(depth_) + 1);
+  int64_t n = 1;
+  for (int l = 0; l <= depth_; ++l) {
+    lines_[l].resize(static_cast<size_t>(std::max<int64_t>(1, n / 8)));
+    double* v = level(l);
+    std::fill(v, v + std::max<int64_t>(8, n), fill);
+    n *= 8;
+  }
+}
+
+}  // namespace detail
+
+namespace {
+inline double sum8(const double* c) {
+  return ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
+}
+inline double min8(const double* c) {
+  return std::min(std::min(std::min(c[0], c[1]), std::min(c[2], c[3])),
+                  std::min(std::min(c[4], c[5]), std::min(c[6], c[7])));
+}
+
+// One step of the prefix-sum descent: picks the child of `c` (8 sums) holding u and subtracts the
+// sums to its left. Falls back to the last non-zero child when rounding puts u past the end.
+inline int64_t descend(const double* c, double& u) {
+  double prefix = 0.0;
+  int pick = -1;
+  for (int k = 0; k < 8; ++k) {
+    const double next = prefix + c[k];
+    if (u < next) {
+      pick = k;
+      break;
+    }
+    prefix = next;
+  }
+  if (pick < 0) {
+    pick = 7;
+    while (pick > 0 && c[pick] <= 0.0) --pick;
+    prefix = 0.0;
+    for (int k = 0; k < pick; ++k) prefix += c[k];
+    u = prefix + c[pick] * 0.5;  // stay inside the chosen child
+  }
+  u -= prefix;
+  if (u < 0.0) u = 0.0;
+  return pick;
+}
+}  // namespace
+
+SumTree::SumTree(int64_t capacity) : capacity_(capacity), t_(capacity, 0.0) {}
+
+void SumTree::refresh(int64_t leaf) {
+  int64_t j = leaf;
+  for (int l = t_.depth() - 1; l >= 0; --l) {
+    j >>= 3;
+    t_.level(l)[j] = sum8(t_.level(l + 1) + 8 * j);
+  }
+}
+
+void SumTree::set(int64_t i, double p) {
+  t_.level(t_.depth())[i] = p;
+  refresh(i);
+}
+
+void SumTree::set_batch(std::span<const int64_t> idx, std::span<const double> p) {
+  double* leaves = t_.level(t_.depth());
+  for (size_t k = 0; k < idx.size(); ++k) leaves[idx[k]] = p[k];
+  int shift = 0;
+  for (int l = t_.depth() - 1; l >= 0; --l) {
+    shift += 3;
+    double* parent = t_.level(l);
+    const double* child = t_.level(l + 1);
+    for (size_t k = 0; k < idx.size(); ++k) {
+      const int64_t j = idx[k] >> shift;
+      __builtin_prefetch(child + 8 * (idx[std::min(k + 8, idx.size() - 1)] >> shift));
+      parent[j] = sum8(child + 8 * j);
+    }
+  }
+}
+
+void SumTree::set_range(int64_t first, int64_t n, double p) {
+  if (n <= 0) return;
+  double* leaves = t_.level(t_.depth());
+  std::fill(leaves + first, leaves + first + n, p);
+  int64_t lo = first, hi = first + n - 1;
+  for (int l = t_.depth() - 1; l >= 0; --l) {
+    lo >>= 3;
+    hi >>= 3;
+    for (int64_t j = lo; j <= hi; ++j) t_.level(l)[j] = sum8(t_.level(l + 1) + 8 * j);
+  }
+}
+
+int64_t SumTree::find(double u) const {
+  int64_t j = 0;
+  for (int l = 1; l <= t_.depth(); ++l) j = 8 * j + descend(t_.level(l) + 8 * j, u);
+  return j;
+}
+
+void SumTree::find_batch(std::span<const double> u, std::span<int64_t> out) const {
+  const size_t n = u.size();
+  constexpr size_t kChunk = 64;
+  double rest[kChunk];
+  for (size_t base = 0; base < n; base += kChunk) {
+    const size_t m = std::min(kChunk, n - base);
+    for (size_t k = 0; k < m; ++k) {
+      rest[k] = u[base + k];
+      out[base + k] = 0;
+    }
+    for (int l = 1; l <= t_.depth(); ++l) {
+      const double* level = t_.level(l);
+      for (size_t k = 0; k < m; ++k) __builtin_prefetch(level + 8 * out[base + k]);
+      for (size_t k = 0; k < m; ++k) {
+        const int64_t j = out[base + k];
+        out[base + k] = 8 * j + descend(level + 8 * j, rest[k]);
+      }
+    }
+  }
+}
+
+void SumTree::assign(std::span<const double> p) {
+  double* leaves = t_.level(t_.depth());
+  std::copy(p.begin(), p.end(), leaves);
+  std::fill(leaves + p.size(), leaves + t_.leaf_count(), 0.0);
+  rebuild();
+}
+
+void SumTree::rebuild() {
+  int64_t n = 1;
+  for (int l = 0; l < t_.depth(); ++l) n *= 8;
+  for (int l = t_.depth() - 1; l >= 0; --l) {
+    n /= 8;
+    for (int64_t j = 0; j < n; ++j) t_.level(l)[j] = sum8(t_.level(l + 1) + 8 * j);
+  }
+}
+
+double SumTree::max_relative_error() const {
+  double worst = 0.0;
+  int64_t n = 1;
+  for (int l = 0; l < t_.depth(); ++l, n *= 8) {
+    for (int64_t j = 0; j < n; ++j) {
+      double s = 0.0;
+      for (int k = 0; k < 8; ++k) s += t_.level(l + 1)[8 * j + k];
+      const double node = t_.level(l)[j];
+      const double scale = std::max(std::abs(node), 1e-300);
+      worst = std::max(worst, std::abs(node - s) / scale);
+    }
+  }
+  return worst;
+}
+
+MinTree::MinTree(int64_t capacity)
+    : capacity_(capacity), t_(capacity, std::numeric_limits<double>::infinity()) {}
+
+void MinTree::refresh(int64_t leaf) {
+  int64_t j = leaf;
+  for (int l = t_.depth() - 1; l >= 0; --l) {
+    j >>= 3;
+    t_.level(l)[j] = min8(t_.level(l + 1) + 8 * j);
+  }
+}
+
+void MinTree::set(int64_t i, double p) {
+  t_.level(t_.depth())[i] = p;
+  refresh(i);
+}
+
+void MinTree::set_batch(std::span<const int64_t> idx, std::span<const double> p) {
+  double* leaves = t_.level(t_.depth());
+  for (size_t k = 0; k < idx.size(); ++k) leaves[idx[k]] = p[k];
+  int shift = 0;
+  for (int l = t_.depth() - 1; l >= 0; --l) {
+    shift += 3;
+    double* parent = t_.level(l);
+    const double* child = t_.level(l + 1);
+    for (size_t k = 0; k < idx.size(); ++k) {
+      const int64_t j = idx[k] >> shift;
+      parent[j] = min8(child + 8 * j);
+    }
+  }
+}
+
+void MinTree::set_range(int64_t first, int64_t n, double p) {
+  if (n <= 0) return;
+  double* leaves = t_.level(t_.depth());
+  std::fill(leaves + first, leaves + first + n, p);
+  int64_t lo = first, hi = first + n - 1;
+  for (int l = t_.depth() - 1; l >= 0; --l) {
+    lo >>= 3;
+    hi >>= 3;
+    for (int64_t j = lo; j <= hi; ++j) t_.level(l)[j] = min8(t_.level(l + 1) + 8 * j);
+  }
+}
+
+void MinTree::assign(std::span<const double> p) {
+  double* leaves = t_.level(t_.depth());
+  std::copy(p.begin(), p.end(), leaves);
+  std::fill(leaves + p.size(), leaves + t_.leaf_count(), std::numeric_limits<double>::infinity());
+  rebuild();
+}
+
+void MinTree::rebuild() {
+  int64_t n = 1;
+  for (int l = 0; l < t_.depth(); ++l) n *= 8;
+  for (int l = t_.depth() - 1; l >= 0; --l) {
+    n /= 8;
+    for (int64_t j = 0; j < n; ++j) t_.level(l)[j] = min8(t_.level(l + 1) + 8 * j);
+  }
+}
+
+}  // namespace keel::replay

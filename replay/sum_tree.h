@@ -1,0 +1,94 @@
+// SumTree and MinTree — 8-ary segment trees over leaf priorities. The 8 children of a node sit in
+// one 64-byte cache line (double sums), so a prefix-sum search over 10^6 leaves touches 7 lines
+// instead of 20. Batched search and update walk all queries level by level, so their independent
+// memory accesses overlap (memory latency, not arithmetic, is the limit).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace keel::replay {
+
+namespace detail {
+// Levels of an 8-ary tree, each level's array 64-byte aligned so a node's children share a line.
+class TreeLevels {
+ public:
+  TreeLevels(int64_t capacity, double fill);
+  TreeLevels(const TreeLevels&) = delete;
+  TreeLevels& operator=(const TreeLevels&) = delete;
+  TreeLevels(TreeLevels&&) = default;
+  TreeLevels& operator=(TreeLevels&&) = default;
+
+  int depth() const { return depth_; }
+  int64_t leaf_count() const { return int64_t{1} << (3 * depth_); }
+  double* level(int l) { return reinterpret_cast<double*>(lines_[l].data()); }
+  const double* level(int l) const { return reinterpret_cast<const double*>(lines_[l].data()); }
+
+ private:
+  struct alignas(64) Line {
+    double v[8];
+  };
+  int depth_ = 1;
+  std::vector<std::vector<Line>> lines_;
+};
+}  // namespace detail
+
+class SumTree {
+ public:
+  static constexpr int kFanout = 8;
+
+  explicit SumTree(int64_t capacity);
+
+  int64_t capacity() const { return capacity_; }
+  double total() const { return t_.level(0)[0]; }
+  double get(int64_t i) const { return t_.level(t_.depth())[i]; }
+
+  // Sets leaf i (p >= 0) and refreshes its ancestors.
+  void set(int64_t i, double p);
+  // Sets many leaves, then refreshes ancestors level by level (duplicates: the last value wins).
+  void set_batch(std::span<const int64_t> idx, std::span<const double> p);
+  // Sets leaves [first, first + n) to p.
+  void set_range(int64_t first, int64_t n, double p);
+
+  // The leaf i whose interval [prefix(i), prefix(i) + p_i) contains u, for 0 <= u < total();
+  // never a zero-priority leaf while total() > 0 (rounding at the right end picks the last
+  // non-zero leaf).
+  int64_t find(double u) const;
+  void find_batch(std::span<const double> u, std::span<int64_t> out) const;
+
+  // Sets leaves [0, p.size()) to p and every other leaf to 0, then rebuilds.
+  void assign(std::span<const double> p);
+  // Recomputes every internal node from the leaves (after bulk loads).
+  void rebuild();
+  // Largest |node - sum(children)| relative to the node (for invariant tests).
+  double max_relative_error() const;
+
+ private:
+  void refresh(int64_t leaf);
+  int64_t capacity_;
+  detail::TreeLevels t_;  // level depth() holds the leaves; level l has 8^l entries
+};
+
+class MinTree {
+ public:
+  static constexpr int kFanout = 8;
+
+  explicit MinTree(int64_t capacity);  // all leaves start at +infinity
+
+  double min() const { return t_.level(0)[0]; }
+  double get(int64_t i) const { return t_.level(t_.depth())[i]; }
+  void set(int64_t i, double p);
+  void set_batch(std::span<const int64_t> idx, std::span<const double> p);
+  void set_range(int64_t first, int64_t n, double p);
+  // Sets leaves [0, p.size()) to p and every other leaf to +infinity, then rebuilds.
+  void assign(std::span<const double> p);
+  void rebuild();
+
+ private:
+  void refresh(int64_t leaf);
+  int64_t capacity_;
+  detail::TreeLevels t_;
+};
+
+}  // namespace keel::replay
