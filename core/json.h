@@ -16,9 +16,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_fwd.h"
+
 namespace keel {
 
-using Json = nlohmann::json;
+
 
 // A numeric interval with open or closed ends.
 struct Range {

@@ -1,0 +1,13 @@
+// The keel command's subcommands. Each add_* registers one subcommand on the CLI11 app.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace keel::cli {
+
+void add_env_commands(CLI::App& app);  // env-stats, env-replay
+void add_list_command(CLI::App& app);  // list envs|agents|configs
+
+}  // namespace keel::cli

@@ -1,0 +1,122 @@
+#include "envs/vector_env.h"
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include "core/error.h"
+#include "envs/registry.h"
+
+namespace keel::envs {
+namespace {
+// Auto mode goes parallel when N env steps take longer than this (a TBB task costs ~1 µs).
+constexpr double kParallelThresholdSeconds = 20e-6;
+constexpr int kTimedSteps = 16;
+}  // namespace
+
+VectorEnv::VectorEnv(std::vector<std::unique_ptr<Env>> envs, VectorMode mode)
+    : envs_(std::move(envs)), mode_(mode) {
+  if (envs_.empty()) throw Error("VectorEnv", "needs at least one env", ">= 1 env", "0");
+  for (const auto& e : envs_) {
+    if (!e) throw Error("VectorEnv", "null env");
+    if (!(e->observation_space() == envs_[0]->observation_space()) ||
+        !(e->action_space() == envs_[0]->action_space()))
+      throw Error("VectorEnv", "all envs must share their spaces", envs_[0]->id(), e->id());
+  }
+  const int n = num_envs(), d = obs_dim();
+  obs_ = Eigen::MatrixXf::Zero(d, n);
+  final_obs_ = Eigen::MatrixXf::Zero(d, n);
+  rewards_ = Eigen::VectorXf::Zero(n);
+  terminated_.assign(n, 0);
+  truncated_.assign(n, 0);
+  finished_.reserve(n);
+  parallel_ = mode_ == VectorMode::kParallel && n > 1;
+}
+
+VectorEnv::VectorEnv(VectorEnv&&) noexcept = default;
+VectorEnv& VectorEnv::operator=(VectorEnv&&) noexcept = default;
+VectorEnv::~VectorEnv() = default;
+
+VectorEnv VectorEnv::make(const std::string& id, int num_envs, VectorMode mode) {
+  return make(id, num_envs, Json::object(), mode);
+}
+
+VectorEnv VectorEnv::make(const std::string& id, int num_envs, const Json& params, VectorMode mode) {
+  if (num_envs < 1) throw Error("VectorEnv " + id, "invalid number of envs", ">= 1", std::to_string(num_envs));
+  std::vector<std::unique_ptr<Env>> envs;
+  for (int i = 0; i < num_envs; ++i) envs.push_back(make_env(id, params));
+  return VectorEnv(std::move(envs), mode);
+}
+
+const Eigen::MatrixXf& VectorEnv::reset(uint64_t seed) {
+  for (int i = 0; i < num_envs(); ++i) {
+    auto o = envs_[i]->reset(Rng::derive_seed(seed, "env", static_cast<uint64_t>(i)));
+    std::memcpy(obs_.col(i).data(), o.data(), sizeof(float) * o.size());
+    terminated_[i] = truncated_[i] = 0;
+    rewards_[i] = 0;
+  }
+  finished_.clear();
+  return obs_;
+}
+
+void VectorEnv::step_one(int i, const StepResult& r) {
+  Env& e = *envs_[i];
+  rewards_[i] = static_cast<float>(r.reward);
+  terminated_[i] = r.terminated;
+  truncated_[i] = r.truncated;
+  auto o = e.observation();
+  if (r.done()) {
+    std::memcpy(final_obs_.col(i).data(), o.data(), sizeof(float) * o.size());
+    o = e.reset();
+  }
+  std::memcpy(obs_.col(i).data(), o.data(), sizeof(float) * o.size());
+}
+
+template <class StepFn>
+void VectorEnv::step_all(StepFn&& fn) {
+  const int n = num_envs();
+  if (parallel_) {
+    tbb::parallel_for(tbb::blocked_range<int>(0, n), [&](const tbb::blocked_range<int>& r) {
+      for (int i = r.begin(); i < r.end(); ++i) step_one(i, fn(i));
+    });
+  } else if (mode_ == VectorMode::kAuto && timed_steps_ < kTimedSteps && n > 1) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i) step_one(i, fn(i));
+    timed_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (++timed_steps_ == kTimedSteps)
+      parallel_ = std::thread::hardware_concurrency() > 1 &&
+                  timed_seconds_ / kTimedSteps > kParallelThresholdSeconds;
+  } else {
+    for (int i = 0; i < n; ++i) step_one(i, fn(i));
+  }
+  finished_.clear();
+  for (int i = 0; i < n; ++i) {
+    if (terminated_[i] || truncated_[i]) {
+      const EpisodeStats& s = envs_[i]->last_episode();
+      finished_.push_back({i, s.episode_return, s.length, s.terminated});
+    }
+  }
+}
+
+void VectorEnv::step(std::span<const int64_t> actions) {
+  if (static_cast<int>(actions.size()) != num_envs())
+    throw Error("VectorEnv " + envs_[0]->id(), "wrong number of actions",
+                std::to_string(num_envs()), std::to_string(actions.size()));
+  step_all([&](int i) { return envs_[i]->step(actions[i]); });
+}
+
+void VectorEnv::step(const Eigen::MatrixXf& actions) {
+  const int dim = action_space().is_discrete() ? 1 : action_space().flat_size();
+  if (actions.rows() != dim || actions.cols() != num_envs())
+    throw Error("VectorEnv " + envs_[0]->id(), "wrong action matrix shape",
+                std::to_string(dim) + " x " + std::to_string(num_envs()),
+                std::to_string(actions.rows()) + " x " + std::to_string(actions.cols()));
+  step_all([&](int i) {
+    return envs_[i]->step(std::span<const float>(actions.col(i).data(), static_cast<size_t>(dim)));
+  });
+}
+
+}  // namespace keel::envs

@@ -1,0 +1,81 @@
+// keel::envs::VectorEnv — N copies of an env stepped into preallocated batch buffers
+// (observations are features × N, one column per env). A finished episode is reset at once
+// ("same-step" auto-reset): observations() then holds the new episode's first observation, while
+// final_observations() keeps the last observation of the finished one for bootstrapping, and
+// terminated()/truncated() say how it ended. Env i is seeded from Rng::derive_seed(seed, "env", i).
+//
+// Stepping runs on TBB when one env step is expensive enough to pay for a task (decided by timing
+// the first steps, or forced by the mode); serial and parallel give bit-identical results.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "core/json_fwd.h"
+#include "envs/env.h"
+
+namespace keel::envs {
+
+enum class VectorMode { kAuto, kSerial, kParallel };
+
+struct FinishedEpisode {
+  int env_index = 0;
+  double episode_return = 0.0;
+  int64_t length = 0;
+  bool terminated = false;
+};
+
+class VectorEnv {
+ public:
+  VectorEnv(std::vector<std::unique_ptr<Env>> envs, VectorMode mode = VectorMode::kAuto);
+  // N copies of a registered env.
+  static VectorEnv make(const std::string& id, int num_envs, VectorMode mode = VectorMode::kAuto);
+  static VectorEnv make(const std::string& id, int num_envs, const Json& params, VectorMode mode);
+  VectorEnv(VectorEnv&&) noexcept;
+  VectorEnv& operator=(VectorEnv&&) noexcept;
+  ~VectorEnv();
+
+  int num_envs() const { return static_cast<int>(envs_.size()); }
+  const Space& observation_space() const { return envs_[0]->observation_space(); }
+  const Space& action_space() const { return envs_[0]->action_space(); }
+  int obs_dim() const { return observation_space().flat_size(); }
+
+  const Eigen::MatrixXf& reset(uint64_t seed);
+  // Discrete actions, one per env.
+  void step(std::span<const int64_t> actions);
+  // Continuous actions: act_dim × N.
+  void step(const Eigen::MatrixXf& actions);
+
+  const Eigen::MatrixXf& observations() const { return obs_; }
+  const Eigen::MatrixXf& final_observations() const { return final_obs_; }
+  const Eigen::VectorXf& rewards() const { return rewards_; }
+  const std::vector<uint8_t>& terminated() const { return terminated_; }
+  const std::vector<uint8_t>& truncated() const { return truncated_; }
+  // Episodes that ended in the last step().
+  const std::vector<FinishedEpisode>& finished() const { return finished_; }
+
+  Env& env(int i) { return *envs_[i]; }
+  bool parallel() const { return parallel_; }
+  VectorMode mode() const { return mode_; }
+
+ private:
+  template <class StepFn>
+  void step_all(StepFn&& fn);
+  void step_one(int i, const StepResult& r);
+
+  std::vector<std::unique_ptr<Env>> envs_;
+  VectorMode mode_;
+  bool parallel_ = false;
+  int timed_steps_ = 0;
+  double timed_seconds_ = 0.0;
+  Eigen::MatrixXf obs_, final_obs_;
+  Eigen::VectorXf rewards_;
+  std::vector<uint8_t> terminated_, truncated_;
+  std::vector<FinishedEpisode> finished_;
+};
+
+}  // namespace keel::envs
