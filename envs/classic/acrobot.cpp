@@ -1,4 +1,5 @@
 #include "envs/classic/acrobot.h"
+#include "envs/classic/np_trig.h"
 
 #include <algorithm>
 #include <cmath>
@@ -19,14 +20,14 @@ State5 dsdt(const State5& s) {
   const double a = s[4];
   const double theta1 = s[0], theta2 = s[1], dtheta1 = s[2], dtheta2 = s[3];
   const double d1 =
-      kM1 * sq(kLc1) + kM2 * (sq(kL1) + sq(kLc2) + 2 * kL1 * kLc2 * std::cos(theta2)) + kI1 + kI2;
-  const double d2 = kM2 * (sq(kLc2) + kL1 * kLc2 * std::cos(theta2)) + kI2;
-  const double phi2 = kM2 * kLc2 * kG * std::cos(theta1 + theta2 - M_PI / 2.0);
-  const double phi1 = -kM2 * kL1 * kLc2 * sq(dtheta2) * std::sin(theta2) -
-                      2 * kM2 * kL1 * kLc2 * dtheta2 * dtheta1 * std::sin(theta2) +
-                      (kM1 * kLc1 + kM2 * kL1) * kG * std::cos(theta1 - M_PI / 2) + phi2;
+      kM1 * sq(kLc1) + kM2 * (sq(kL1) + sq(kLc2) + 2 * kL1 * kLc2 * np_cos(theta2)) + kI1 + kI2;
+  const double d2 = kM2 * (sq(kLc2) + kL1 * kLc2 * np_cos(theta2)) + kI2;
+  const double phi2 = kM2 * kLc2 * kG * np_cos(theta1 + theta2 - M_PI / 2.0);
+  const double phi1 = -kM2 * kL1 * kLc2 * sq(dtheta2) * np_sin(theta2) -
+                      2 * kM2 * kL1 * kLc2 * dtheta2 * dtheta1 * np_sin(theta2) +
+                      (kM1 * kLc1 + kM2 * kL1) * kG * np_cos(theta1 - M_PI / 2) + phi2;
   const double ddtheta2 =
-      (a + d2 / d1 * phi1 - kM2 * kL1 * kLc2 * sq(dtheta1) * std::sin(theta2) - phi2) /
+      (a + d2 / d1 * phi1 - kM2 * kL1 * kLc2 * sq(dtheta1) * np_sin(theta2) - phi2) /
       (kM2 * sq(kLc2) + kI2 - sq(d2) / d1);
   const double ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
   return {dtheta1, dtheta2, ddtheta1, ddtheta2, 0.0};
@@ -55,10 +56,10 @@ Acrobot::Acrobot() : Env("Acrobot-v1", acrobot_obs_space(), Space::discrete(3), 
 
 void Acrobot::write_obs() {
   float* o = obs_data();
-  o[0] = static_cast<float>(std::cos(s_[0]));
-  o[1] = static_cast<float>(std::sin(s_[0]));
-  o[2] = static_cast<float>(std::cos(s_[1]));
-  o[3] = static_cast<float>(std::sin(s_[1]));
+  o[0] = static_cast<float>(np_cos(s_[0]));
+  o[1] = static_cast<float>(np_sin(s_[0]));
+  o[2] = static_cast<float>(np_cos(s_[1]));
+  o[3] = static_cast<float>(np_sin(s_[1]));
   o[4] = static_cast<float>(s_[2]);
   o[5] = static_cast<float>(s_[3]);
 }
@@ -90,7 +91,7 @@ Transition Acrobot::do_step(const Action& a) {
   ns[3] = std::min(std::max(ns[3], -kMaxVel2), kMaxVel2);
   s_ = ns;
   write_obs();
-  const bool terminated = -std::cos(s_[0]) - std::cos(s_[1] + s_[0]) > 1.0;
+  const bool terminated = -np_cos(s_[0]) - np_cos(s_[1] + s_[0]) > 1.0;
   return {terminated ? 0.0 : -1.0, terminated};
 }
 

@@ -1,4 +1,5 @@
 #include "envs/classic/cartpole.h"
+#include "envs/classic/np_trig.h"
 
 #include <cmath>
 #include <limits>
@@ -46,8 +47,8 @@ void CartPole::do_set_state(std::span<const double> s) {
 
 Transition CartPole::do_step(const Action& a) {
   const double force = a.index == 1 ? p_.force_mag : -p_.force_mag;
-  const double costheta = std::cos(s_.theta);
-  const double sintheta = std::sin(s_.theta);
+  const double costheta = np_cos(s_.theta);
+  const double sintheta = np_sin(s_.theta);
   const double temp =
       (force + polemass_length_ * std::pow(s_.theta_dot, 2.0) * sintheta) / total_mass_;
   const double thetaacc =

@@ -1,4 +1,5 @@
 #include "envs/classic/pendulum.h"
+#include "envs/classic/np_trig.h"
 
 #include <algorithm>
 #include <cmath>
@@ -24,8 +25,8 @@ Pendulum::Pendulum(PendulumPhysics physics)
       p_(physics) {}
 
 void Pendulum::write_obs() {
-  obs_data()[0] = static_cast<float>(std::cos(theta_));
-  obs_data()[1] = static_cast<float>(std::sin(theta_));
+  obs_data()[0] = static_cast<float>(np_cos(theta_));
+  obs_data()[1] = static_cast<float>(np_sin(theta_));
   obs_data()[2] = static_cast<float>(theta_dot_);
 }
 
@@ -46,7 +47,7 @@ Transition Pendulum::do_step(const Action& a) {
   const double th = theta_, thdot = theta_dot_;
   const double an = angle_normalize(th);
   const double costs = an * an + 0.1 * (thdot * thdot) + 0.001 * (u * u);
-  double newthdot = thdot + (3 * p_.g / (2 * p_.l) * std::sin(th) + 3.0 / (p_.m * (p_.l * p_.l)) * u) * p_.dt;
+  double newthdot = thdot + (3 * p_.g / (2 * p_.l) * np_sin(th) + 3.0 / (p_.m * (p_.l * p_.l)) * u) * p_.dt;
   newthdot = std::clamp(newthdot, -p_.max_speed, p_.max_speed);
   theta_ = th + newthdot * p_.dt;
   theta_dot_ = newthdot;
