@@ -1,0 +1,90 @@
+#include "nn/activation.h"
+
+#include <string>
+
+#include "core/error.h"
+#include "nn/ops.h"
+
+namespace keel::nn {
+
+Activation parse_activation(std::string_view name) {
+  if (name == "identity" || name == "linear" || name == "none" || name.empty())
+    return Activation::kIdentity;
+  if (name == "tanh") return Activation::kTanh;
+  if (name == "relu") return Activation::kRelu;
+  if (name == "leaky_relu") return Activation::kLeakyRelu;
+  if (name == "elu") return Activation::kElu;
+  if (name == "sigmoid") return Activation::kSigmoid;
+  if (name == "softplus") return Activation::kSoftplus;
+  throw Error("nn::parse_activation", "unknown activation",
+              "identity, linear, none, tanh, relu, leaky_relu, elu, sigmoid, softplus",
+              std::string(name));
+}
+
+std::string_view activation_name(Activation a) {
+  switch (a) {
+    case Activation::kIdentity:
+      return "identity";
+    case Activation::kTanh:
+      return "tanh";
+    case Activation::kRelu:
+      return "relu";
+    case Activation::kLeakyRelu:
+      return "leaky_relu";
+    case Activation::kElu:
+      return "elu";
+    case Activation::kSigmoid:
+      return "sigmoid";
+    case Activation::kSoftplus:
+      return "softplus";
+  }
+  return "identity";
+}
+
+Var apply(Activation a, Var x) {
+  switch (a) {
+    case Activation::kIdentity:
+      return x;
+    case Activation::kTanh:
+      return tanh(x);
+    case Activation::kRelu:
+      return relu(x);
+    case Activation::kLeakyRelu:
+      return leaky_relu(x);
+    case Activation::kElu:
+      return elu(x);
+    case Activation::kSigmoid:
+      return sigmoid(x);
+    case Activation::kSoftplus:
+      return softplus(x);
+  }
+  return x;
+}
+
+void apply_inplace(Activation a, Eigen::MatrixXf& x) {
+  auto v = x.array();
+  switch (a) {
+    case Activation::kIdentity:
+      break;
+    case Activation::kTanh:
+      v = v.tanh();
+      break;
+    case Activation::kRelu:
+      v = v.max(0.f);
+      break;
+    case Activation::kLeakyRelu:
+      v = (v > 0.f).select(v, v * 0.01f);
+      break;
+    case Activation::kElu:
+      v = (v > 0.f).select(v, v.exp() - 1.f);
+      break;
+    case Activation::kSigmoid:
+      v = 0.5f * (v * 0.5f).tanh() + 0.5f;
+      break;
+    case Activation::kSoftplus:
+      v = v.max(0.f) + (-v.abs()).exp().log1p();
+      break;
+  }
+}
+
+}  // namespace keel::nn
