@@ -25,7 +25,8 @@ struct ParamSpec {
   ParamType type = ParamType::kDouble;
   Json default_value;  // also the value when the user gives none
   std::string doc;
-  std::optional<double> min, max;        // inclusive bounds for kInt / kDouble
+  std::optional<double> min = std::nullopt;  // inclusive bounds for kInt / kDouble
+  std::optional<double> max = std::nullopt;
   std::vector<std::string> choices = {};  // allowed values for kString (empty: any)
 };
 
