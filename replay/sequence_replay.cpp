@@ -48,8 +48,14 @@ int64_t SequenceReplay::next_slot() {
 }
 
 void SequenceReplay::sample(int64_t batch_size, Rng& rng, SequenceBatch& out) const {
+  std::vector<int64_t> slots(static_cast<size_t>(batch_size));
+  for (auto& s : slots) s = static_cast<int64_t>(rng.uniform_int(static_cast<uint64_t>(size_)));
+  gather(slots, out);
+}
+
+void SequenceReplay::gather(std::span<const int64_t> slots, SequenceBatch& out) const {
   const int64_t l = spec_.total_length();
-  const int64_t b = batch_size;
+  const auto b = static_cast<int64_t>(slots.size());
   const int64_t d = spec_.obs_dim;
   out.obs.resize(d, (l + 1) * b);
   if (spec_.action_kind == ActionKind::kDiscrete) {
@@ -62,7 +68,7 @@ void SequenceReplay::sample(int64_t batch_size, Rng& rng, SequenceBatch& out) co
   out.indices.resize(static_cast<size_t>(b));
   out.burn_in = spec_.burn_in;
   for (int64_t k = 0; k < b; ++k) {
-    const auto s = static_cast<int64_t>(rng.uniform_int(static_cast<uint64_t>(size_)));
+    const int64_t s = slots[k];
     out.indices[k] = s;
     const float* so = obs_.data() + s * (l + 1) * d;
     for (int64_t t = 0; t <= l; ++t) {

@@ -7,6 +7,7 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,8 @@ class SequenceReplay {
 
   // Samples batch_size stored sequences uniformly (with replacement). Requires size() > 0.
   void sample(int64_t batch_size, Rng& rng, SequenceBatch& out) const;
+  // Gathers the given stored slots into `out`.
+  void gather(std::span<const int64_t> slots, SequenceBatch& out) const;
 
   int64_t size() const { return size_; }
   int64_t capacity() const { return spec_.capacity; }

@@ -59,7 +59,7 @@ inline int64_t descend(const double* c, double& u) {
     while (pick > 0 && c[pick] <= 0.0) --pick;
     prefix = 0.0;
     for (int k = 0; k < pick; ++k) prefix += c[k];
-    u = prefix + c[pick] * 0.5;  // stay inside the chosen child
+    u = prefix + c[pick];  // keep falling through to the rightmost non-zero leaf
   }
   u -= prefix;
   if (u < 0.0) u = 0.0;
