@@ -1,0 +1,37 @@
+// Reading and writing a Box2D body's kinematic state as 7 doubles (x, y, angle, vx, vy, ω, awake).
+// Internal to envs/box2d: includes Box2D, so only .cpp files of this folder include it.
+#pragma once
+
+#include <box2d/box2d.h>
+
+#include "envs/box2d/snapshot.h"
+
+namespace keel::envs {
+
+inline constexpr size_t kBodySnapshotSize = 7;
+
+inline void put_body(SnapshotWriter& w, const b2Body* b) {
+  const b2Vec2 p = b->GetPosition(), v = b->GetLinearVelocity();
+  w.put(p.x);
+  w.put(p.y);
+  w.put(b->GetAngle());
+  w.put(v.x);
+  w.put(v.y);
+  w.put(b->GetAngularVelocity());
+  w.put(b->IsAwake() ? 1.0 : 0.0);
+}
+
+inline void set_body(SnapshotReader& r, b2Body* b) {
+  const float x = static_cast<float>(r.get()), y = static_cast<float>(r.get());
+  const float angle = static_cast<float>(r.get());
+  const float vx = static_cast<float>(r.get()), vy = static_cast<float>(r.get());
+  const float w = static_cast<float>(r.get());
+  const bool awake = r.get_bool();
+  b->SetTransform(b2Vec2(x, y), angle);
+  b->SetAwake(true);
+  b->SetLinearVelocity(b2Vec2(vx, vy));
+  b->SetAngularVelocity(w);
+  if (!awake) b->SetAwake(false);
+}
+
+}  // namespace keel::envs

@@ -1,0 +1,380 @@
+#include "envs/box2d/lunar_lander_physics.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <box2d/box2d.h>
+
+#include "envs/box2d/body_state.h"
+
+namespace keel::envs {
+namespace {
+// Gymnasium's lunar_lander.py constants (pixels scaled by kScale into metres).
+constexpr double kFps = 50.0;
+constexpr double kScale = 30.0;
+constexpr double kMainEnginePower = 13.0;
+constexpr double kSideEnginePower = 0.6;
+constexpr double kInitialRandom = 1000.0;
+constexpr double kLegAway = 20.0, kLegDown = 18.0, kLegW = 2.0, kLegH = 8.0;
+constexpr double kLegSpringTorque = 40.0;
+constexpr double kSideEngineHeight = 14.0, kSideEngineAway = 12.0;
+constexpr double kViewportW = 600.0, kViewportH = 400.0;
+constexpr double kW = kViewportW / kScale, kH = kViewportH / kScale;
+constexpr int kChunks = 11;
+constexpr double kHelipadY = kH / 4;
+constexpr int kVelocityIterations = 6 * 30, kPositionIterations = 2 * 30;
+constexpr double kLanderPoly[6][2] = {{-14, 17}, {-17, 0}, {-17, -10}, {17, -10}, {17, 0}, {14, 17}};
+constexpr double kSnapshotTag = 1.0;  // format of LanderSim snapshots
+
+double wind_wave(int64_t idx) {
+  return std::tanh(std::sin(0.02 * static_cast<double>(idx)) +
+                   std::sin(M_PI * 0.01 * static_cast<double>(idx)));
+}
+}  // namespace
+
+// Leg contacts and hull hits, as Gymnasium's ContactDetector.
+class LanderSim::Contacts final : public b2ContactListener {
+ public:
+  explicit Contacts(LanderSim& sim) : sim_(sim) {}
+  void BeginContact(b2Contact* c) override { update(c, true); }
+  void EndContact(b2Contact* c) override { update(c, false); }
+
+ private:
+  void update(b2Contact* c, bool begin) {
+    const b2Body* a = c->GetFixtureA()->GetBody();
+    const b2Body* b = c->GetFixtureB()->GetBody();
+    if (begin && (a == sim_.lander_ || b == sim_.lander_)) sim_.game_over_ = true;
+    for (int i = 0; i < 2; ++i)
+      if (a == sim_.legs_[i] || b == sim_.legs_[i]) sim_.leg_contact_[i] = begin;
+  }
+  LanderSim& sim_;
+};
+
+LanderSim::LanderSim(LanderConfig config) : config_(config) {}
+LanderSim::~LanderSim() = default;
+
+LanderCommand LanderSim::decode_discrete(int64_t action) {
+  LanderCommand c;
+  if (action == 2) c.main_power = 1.0;
+  if (action == 1 || action == 3) {
+    c.side_direction = static_cast<double>(action - 2);
+    c.side_power = 1.0;
+  }
+  return c;
+}
+
+LanderCommand LanderSim::decode_continuous(float main, float lateral) {
+  // As Gymnasium: clip to [-1, 1] in float32; the main engine fires above 0 at 50..100 %, the side
+  // engines beyond ±0.5 at 50..100 %.
+  main = std::clamp(main, -1.0f, 1.0f);
+  lateral = std::clamp(lateral, -1.0f, 1.0f);
+  LanderCommand c;
+  if (main > 0.0f) c.main_power = (std::clamp(main, 0.0f, 1.0f) + 1.0f) * 0.5f;
+  if (std::abs(lateral) > 0.5f) {
+    c.side_direction = lateral > 0 ? 1.0 : -1.0;
+    c.side_power = std::clamp(std::abs(lateral), 0.5f, 1.0f);
+  }
+  return c;
+}
+
+void LanderSim::generate_terrain(Rng& rng) {
+  std::array<double, kChunks + 1> height{};
+  for (double& h : height) h = rng.uniform(0.0, kH / 2);
+  for (int i = kChunks / 2 - 2; i <= kChunks / 2 + 2; ++i) height[i] = kHelipadY;
+  for (int i = 0; i < kChunks; ++i) {
+    // Python's height[i - 1] wraps to the last element for i = 0.
+    const double prev = height[(i + kChunks) % (kChunks + 1)];
+    smooth_y_[i] = 0.33 * (prev + height[i] + height[i + 1]);
+  }
+}
+
+void LanderSim::build_world() {
+  world_ = std::make_unique<b2World>(b2Vec2(0.0f, static_cast<float>(config_.gravity)));
+  contacts_ = std::make_unique<Contacts>(*this);
+  world_->SetContactListener(contacts_.get());
+  game_over_ = false;
+  leg_contact_ = {false, false};
+
+  b2BodyDef moon_def;
+  moon_ = world_->CreateBody(&moon_def);
+  {
+    b2EdgeShape edge;
+    edge.SetTwoSided(b2Vec2(0.0f, 0.0f), b2Vec2(static_cast<float>(kW), 0.0f));
+    b2FixtureDef fd;
+    fd.shape = &edge;
+    moon_->CreateFixture(&fd);
+  }
+  for (int i = 0; i < kChunks - 1; ++i) {
+    const double x1 = kW / (kChunks - 1) * i, x2 = kW / (kChunks - 1) * (i + 1);
+    b2EdgeShape edge;
+    edge.SetTwoSided(b2Vec2(static_cast<float>(x1), static_cast<float>(smooth_y_[i])),
+                     b2Vec2(static_cast<float>(x2), static_cast<float>(smooth_y_[i + 1])));
+    b2FixtureDef fd;
+    fd.shape = &edge;
+    fd.density = 0.0f;
+    fd.friction = 0.1f;
+    moon_->CreateFixture(&fd);
+  }
+
+  const double initial_y = kViewportH / kScale;
+  b2BodyDef bd;
+  bd.type = b2_dynamicBody;
+  bd.position.Set(static_cast<float>(kViewportW / kScale / 2), static_cast<float>(initial_y));
+  bd.angle = 0.0f;
+  lander_ = world_->CreateBody(&bd);
+  {
+    b2Vec2 verts[6];
+    for (int i = 0; i < 6; ++i)
+      verts[i].Set(static_cast<float>(kLanderPoly[i][0] / kScale),
+                   static_cast<float>(kLanderPoly[i][1] / kScale));
+    b2PolygonShape poly;
+    poly.Set(verts, 6);
+    b2FixtureDef fd;
+    fd.shape = &poly;
+    fd.density = 5.0f;
+    fd.friction = 0.1f;
+    fd.filter.categoryBits = 0x0010;
+    fd.filter.maskBits = 0x0001;
+    fd.restitution = 0.0f;
+    lander_->CreateFixture(&fd);
+  }
+  lander_->ApplyForceToCenter(
+      b2Vec2(static_cast<float>(initial_force_[0]), static_cast<float>(initial_force_[1])), true);
+
+  for (int k = 0; k < 2; ++k) {
+    const double i = k == 0 ? -1.0 : 1.0;
+    b2BodyDef ld;
+    ld.type = b2_dynamicBody;
+    ld.position.Set(static_cast<float>(kViewportW / kScale / 2 - i * kLegAway / kScale),
+                    static_cast<float>(initial_y));
+    ld.angle = static_cast<float>(i * 0.05);
+    b2Body* leg = world_->CreateBody(&ld);
+    b2PolygonShape box;
+    box.SetAsBox(static_cast<float>(kLegW / kScale), static_cast<float>(kLegH / kScale));
+    b2FixtureDef fd;
+    fd.shape = &box;
+    fd.density = 1.0f;
+    fd.restitution = 0.0f;
+    fd.filter.categoryBits = 0x0020;
+    fd.filter.maskBits = 0x0001;
+    leg->CreateFixture(&fd);
+
+    b2RevoluteJointDef rjd;
+    rjd.bodyA = lander_;
+    rjd.bodyB = leg;
+    rjd.localAnchorA.Set(0.0f, 0.0f);
+    rjd.localAnchorB.Set(static_cast<float>(i * kLegAway / kScale),
+                         static_cast<float>(kLegDown / kScale));
+    rjd.enableMotor = true;
+    rjd.enableLimit = true;
+    rjd.maxMotorTorque = static_cast<float>(kLegSpringTorque);
+    rjd.motorSpeed = static_cast<float>(0.3 * i);
+    if (k == 0) {
+      rjd.lowerAngle = static_cast<float>(0.9 - 0.5);
+      rjd.upperAngle = 0.9f;
+    } else {
+      rjd.lowerAngle = -0.9f;
+      rjd.upperAngle = static_cast<float>(-0.9 + 0.5);
+    }
+    world_->CreateJoint(&rjd);
+    legs_[k] = leg;
+  }
+}
+
+void LanderSim::reset(Rng& rng) {
+  reset_rng_ = rng.state();
+  generate_terrain(rng);
+  initial_force_ = {rng.uniform(-kInitialRandom, kInitialRandom),
+                    rng.uniform(-kInitialRandom, kInitialRandom)};
+  // Python's randint(-9999, 9999): integers in [-9999, 9998].
+  wind_idx_ = static_cast<int64_t>(rng.uniform_int(19998)) - 9999;
+  torque_idx_ = static_cast<int64_t>(rng.uniform_int(19998)) - 9999;
+  step_rng_.seed_with(rng.next());
+  has_prev_shaping_ = false;
+  prev_shaping_ = 0.0;
+  build_world();
+  log_.clear();
+  replayable_ = true;
+  physics_step(LanderCommand{});  // Gymnasium's reset() returns the state after a no-op step
+}
+
+LanderOutcome LanderSim::step(const LanderCommand& command) {
+  if (log_.size() < kLogCapacity) {
+    log_.push_back(command);
+  } else {
+    replayable_ = false;
+  }
+  return physics_step(command);
+}
+
+LanderOutcome LanderSim::physics_step(const LanderCommand& command) {
+  if (config_.enable_wind && !(leg_contact_[0] || leg_contact_[1])) {
+    const double wind_mag = wind_wave(wind_idx_) * config_.wind_power;
+    ++wind_idx_;
+    lander_->ApplyForceToCenter(b2Vec2(static_cast<float>(wind_mag), 0.0f), true);
+    const double torque_mag = wind_wave(torque_idx_) * config_.turbulence_power;
+    ++torque_idx_;
+    lander_->ApplyTorque(static_cast<float>(torque_mag), true);
+  }
+
+  const double angle = lander_->GetAngle();
+  const double tip[2] = {std::sin(angle), std::cos(angle)};
+  const double side[2] = {-tip[1], tip[0]};
+  double dispersion[2];
+  for (double& d : dispersion) d = step_rng_.uniform(-1.0, 1.0) / kScale;
+
+  const double m_power = command.main_power;
+  if (m_power > 0.0) {
+    const double ox = tip[0] * (4 / kScale + 2 * dispersion[0]) + side[0] * dispersion[1];
+    const double oy = -tip[1] * (4 / kScale + 2 * dispersion[0]) - side[1] * dispersion[1];
+    const b2Vec2 pos = lander_->GetPosition();
+    const b2Vec2 at(static_cast<float>(pos.x + ox), static_cast<float>(pos.y + oy));
+    lander_->ApplyLinearImpulse(b2Vec2(static_cast<float>(-ox * kMainEnginePower * m_power),
+                                       static_cast<float>(-oy * kMainEnginePower * m_power)),
+                                at, true);
+  }
+  const double s_power = command.side_power;
+  if (s_power > 0.0) {
+    const double dir = command.side_direction;
+    const double ox =
+        tip[0] * dispersion[0] + side[0] * (3 * dispersion[1] + dir * kSideEngineAway / kScale);
+    const double oy =
+        -tip[1] * dispersion[0] - side[1] * (3 * dispersion[1] + dir * kSideEngineAway / kScale);
+    const b2Vec2 pos = lander_->GetPosition();
+    const b2Vec2 at(static_cast<float>(pos.x + ox - tip[0] * 17 / kScale),
+                    static_cast<float>(pos.y + oy + tip[1] * kSideEngineHeight / kScale));
+    lander_->ApplyLinearImpulse(b2Vec2(static_cast<float>(-ox * kSideEnginePower * s_power),
+                                       static_cast<float>(-oy * kSideEnginePower * s_power)),
+                                at, true);
+  }
+
+  world_->Step(static_cast<float>(1.0 / kFps), kVelocityIterations, kPositionIterations);
+  compute_state();
+
+  const auto& s = state_;
+  const double shaping = -100 * std::sqrt(s[0] * s[0] + s[1] * s[1]) -
+                         100 * std::sqrt(s[2] * s[2] + s[3] * s[3]) - 100 * std::abs(s[4]) +
+                         10 * s[6] + 10 * s[7];
+  double reward = has_prev_shaping_ ? shaping - prev_shaping_ : 0.0;
+  prev_shaping_ = shaping;
+  has_prev_shaping_ = true;
+  reward -= m_power * 0.30;
+  reward -= s_power * 0.03;
+
+  LanderOutcome out;
+  if (game_over_ || std::abs(s[0]) >= 1.0) {
+    out.terminated = true;
+    reward = -100;
+  }
+  if (!lander_->IsAwake()) {
+    out.terminated = true;
+    reward = +100;
+  }
+  out.reward = reward;
+  return out;
+}
+
+void LanderSim::compute_state() {
+  const b2Vec2 pos = lander_->GetPosition();
+  const b2Vec2 vel = lander_->GetLinearVelocity();
+  state_[0] = (pos.x - kViewportW / kScale / 2) / (kViewportW / kScale / 2);
+  state_[1] = (pos.y - (kHelipadY + kLegDown / kScale)) / (kViewportH / kScale / 2);
+  state_[2] = vel.x * (kViewportW / kScale / 2) / kFps;
+  state_[3] = vel.y * (kViewportH / kScale / 2) / kFps;
+  state_[4] = lander_->GetAngle();
+  state_[5] = 20.0 * lander_->GetAngularVelocity() / kFps;
+  state_[6] = leg_contact_[0] ? 1.0 : 0.0;
+  state_[7] = leg_contact_[1] ? 1.0 : 0.0;
+}
+
+// ---- snapshots ----------------------------------------------------------------------------
+
+namespace {
+constexpr size_t kHeaderSize = 3 + 2 * kRngSnapshotSize + 2 + 5 + 11 + 3 * kBodySnapshotSize;
+}
+
+size_t LanderSim::snapshot_size() { return kHeaderSize + 3 * kLogCapacity; }
+
+std::vector<double> LanderSim::snapshot() const {
+  std::vector<double> out;
+  out.reserve(snapshot_size());
+  SnapshotWriter w(out);
+  w.put(kSnapshotTag);
+  w.put(replayable_ ? 1.0 : 0.0);
+  w.put(static_cast<double>(log_.size()));
+  w.put_rng(reset_rng_);
+  w.put_rng(step_rng_.state());
+  w.put(static_cast<double>(wind_idx_));
+  w.put(static_cast<double>(torque_idx_));
+  w.put(game_over_ ? 1.0 : 0.0);
+  w.put(has_prev_shaping_ ? 1.0 : 0.0);
+  w.put(prev_shaping_);
+  w.put(leg_contact_[0] ? 1.0 : 0.0);
+  w.put(leg_contact_[1] ? 1.0 : 0.0);
+  for (double y : smooth_y_) w.put(y);
+  put_body(w, lander_);
+  put_body(w, legs_[0]);
+  put_body(w, legs_[1]);
+  for (const LanderCommand& c : log_) {
+    w.put(c.main_power);
+    w.put(c.side_direction);
+    w.put(c.side_power);
+  }
+  out.resize(snapshot_size(), 0.0);
+  return out;
+}
+
+void LanderSim::restore(std::span<const double> snap) {
+  SnapshotReader r(snap);
+  if (r.get() != kSnapshotTag) {
+    restore_directly(snap);
+    return;
+  }
+  const bool replayable = r.get_bool();
+  const auto count = static_cast<size_t>(r.get());
+  if (replayable && count <= kLogCapacity) {
+    Rng rng;
+    rng.set_state(r.get_rng());
+    reset(rng);
+    for (size_t i = 0; i < count; ++i) {
+      const double* c = &snap[kHeaderSize + 3 * i];
+      step(LanderCommand{c[0], c[1], c[2]});
+    }
+    const std::vector<double> replayed = snapshot();
+    if (std::equal(replayed.begin(), replayed.end(), snap.begin())) return;
+  }
+  restore_directly(snap);
+}
+
+void LanderSim::restore_directly(std::span<const double> snap) {
+  SnapshotReader r(snap);
+  r.get();  // tag
+  r.get();  // replayable
+  const auto count = std::min(static_cast<size_t>(r.get()), kLogCapacity);
+  reset_rng_ = r.get_rng();
+  RngState step_state = r.get_rng();
+  wind_idx_ = static_cast<int64_t>(r.get());
+  torque_idx_ = static_cast<int64_t>(r.get());
+  const bool game_over = r.get_bool();
+  has_prev_shaping_ = r.get_bool();
+  prev_shaping_ = r.get();
+  const bool c0 = r.get_bool(), c1 = r.get_bool();
+  for (double& y : smooth_y_) y = r.get();
+  initial_force_ = {0.0, 0.0};
+  build_world();
+  set_body(r, lander_);
+  set_body(r, legs_[0]);
+  set_body(r, legs_[1]);
+  step_rng_.set_state(step_state);
+  game_over_ = game_over;
+  leg_contact_ = {c0, c1};
+  log_.clear();
+  for (size_t i = 0; i < count; ++i) {
+    const double* c = &snap[kHeaderSize + 3 * i];
+    log_.push_back(LanderCommand{c[0], c[1], c[2]});
+  }
+  replayable_ = false;  // the solver's warm-start state is gone: continuation is approximate
+  compute_state();
+}
+
+}  // namespace keel::envs

@@ -1,0 +1,232 @@
+// Unit tests of the Box2D envs: registration and parameters, determinism, exact state round trips,
+// the heuristics, terrain generation, and stepping in parallel threads.
+#include <cmath>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "envs/box2d/bipedal_walker.h"
+#include "envs/box2d/lunar_lander.h"
+#include "envs/policy.h"
+#include "envs/registry.h"
+#include "envs/rollout.h"
+
+namespace keel::envs {
+namespace {
+
+const char* kIds[] = {"LunarLander-v3", "LunarLanderContinuous-v3", "BipedalWalker-v3",
+                      "BipedalWalkerHardcore-v3"};
+
+StepResult random_step(Env& env, Rng& rng, std::vector<float>& a) {
+  if (env.action_space().is_discrete()) return env.step(env.action_space().sample_discrete(rng));
+  a.resize(env.action_space().flat_size());
+  env.action_space().sample(rng, a);
+  return env.step(std::span<const float>(a));
+}
+
+TEST(Box2dEnvs, AreRegisteredWithTheirSpacesAndLimits) {
+  for (const char* id : kIds) {
+    ASSERT_TRUE(registry().contains(id)) << id;
+    EXPECT_TRUE(has_heuristic(id)) << id;
+  }
+  auto lander = make_env("LunarLander-v3");
+  EXPECT_TRUE(lander->action_space().is_discrete());
+  EXPECT_EQ(lander->action_space().n(), 4);
+  EXPECT_EQ(lander->observation_space().flat_size(), 8);
+  EXPECT_EQ(lander->max_episode_steps(), 1000);
+  auto cont = make_env("LunarLander-v3", Json{{"continuous", true}});
+  EXPECT_EQ(cont->action_space().flat_size(), 2);
+  EXPECT_EQ(cont->id(), "LunarLander-v3");
+  auto walker = make_env("BipedalWalker-v3");
+  EXPECT_EQ(walker->observation_space().flat_size(), 24);
+  EXPECT_EQ(walker->action_space().flat_size(), 4);
+  EXPECT_EQ(walker->max_episode_steps(), 1600);
+  EXPECT_EQ(make_env("BipedalWalkerHardcore-v3")->max_episode_steps(), 2000);
+}
+
+TEST(Box2dEnvs, PhysicsBlockIsValidatedStrictly) {
+  EXPECT_NO_THROW(make_env("LunarLander-v3", Json{{"physics", {{"gravity", -5.0}, {"enable_wind", true}}}}));
+  EXPECT_THROW(make_env("LunarLander-v3", Json{{"physics", {{"gravty", -5.0}}}}), Error);
+  EXPECT_THROW(make_env("LunarLander-v3", Json{{"physics", {{"gravity", 1.0}}}}), Error);
+  EXPECT_THROW(make_env("LunarLander-v3", Json{{"physics", {{"wind_power", "x"}}}}), Error);
+  EXPECT_THROW(make_env("LunarLander-v3", Json{{"gravity", 0.0}}), Error);
+  EXPECT_NO_THROW(make_env("BipedalWalker-v3", Json{{"physics", {{"terrain_roughness", 0.5}}}}));
+  EXPECT_THROW(make_env("BipedalWalker-v3", Json{{"physics", {{"obstacle_share", 0.5}}}}), Error);
+  EXPECT_NO_THROW(make_env("BipedalWalkerHardcore-v3", Json{{"physics", {{"obstacle_share", 0.5}}}}));
+  EXPECT_THROW(make_env("BipedalWalkerHardcore-v3", Json{{"physics", {{"obstacle_share", 1.5}}}}),
+               Error);
+  try {
+    make_env("BipedalWalker-v3", Json{{"physics", {{"roughness", 1.0}}}});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("terrain_roughness"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Box2dEnvs, GravityParameterChangesTheFall) {
+  auto fall = [](double g) {
+    auto env = make_env("LunarLander-v3", Json{{"physics", {{"gravity", g}}}});
+    env->reset(3);
+    for (int t = 0; t < 20; ++t) env->step(int64_t{0});
+    return env->observation()[3];
+  };
+  EXPECT_LT(fall(-11.0), fall(-2.0));
+}
+
+TEST(Box2dEnvs, FlatTerrainWithZeroRoughness) {
+  auto env = make_env("BipedalWalker-v3", Json{{"physics", {{"terrain_roughness", 0.0}}}});
+  env->reset(1);
+  const auto& y = static_cast<const BipedalWalker&>(*env).sim().terrain_y();
+  ASSERT_EQ(y.size(), 200u);
+  for (double v : y) EXPECT_NEAR(v, y[0], 1e-9);
+}
+
+TEST(Box2dEnvs, HardcoreTerrainHasObstaclesUnlessTheShareIsZero) {
+  auto hard = make_env("BipedalWalkerHardcore-v3");
+  hard->reset(2);
+  EXPECT_GT(static_cast<const BipedalWalker&>(*hard).sim().obstacle_count(), 5u);
+  auto none = make_env("BipedalWalkerHardcore-v3", Json{{"physics", {{"obstacle_share", 0.0}}}});
+  none->reset(2);
+  EXPECT_EQ(static_cast<const BipedalWalker&>(*none).sim().obstacle_count(), 0u);
+  auto normal = make_env("BipedalWalker-v3");
+  normal->reset(2);
+  EXPECT_EQ(static_cast<const BipedalWalker&>(*normal).sim().obstacle_count(), 0u);
+}
+
+// state() mid-episode, continue; then restore into a *different* env instance (other history)
+// and continue with the same actions: identical observations and rewards, bit for bit.
+TEST(Box2dEnvs, StateRoundTripIsExactAcrossInstances) {
+  for (const char* id : kIds) {
+    for (int warmup : {0, 1, 37}) {
+      auto a = make_env(id);
+      auto b = make_env(id);
+      b->reset(123);  // some other history in b
+      Rng arng(5);
+      std::vector<float> act;
+      for (int k = 0; k < 3; ++k) random_step(*b, arng, act);
+      a->reset(77);
+      Rng rng(9);
+      for (int t = 0; t < warmup; ++t)
+        if (random_step(*a, rng, act).done()) a->reset();
+      const std::vector<double> saved = a->state();
+      b->set_state(saved);
+      EXPECT_EQ(b->state(), saved) << id;
+      std::vector<float> oa(a->observation().begin(), a->observation().end());
+      std::vector<float> ob(b->observation().begin(), b->observation().end());
+      EXPECT_EQ(oa, ob) << id;
+      Rng r1(3), r2(3);
+      for (int t = 0; t < 60; ++t) {
+        StepResult ra = random_step(*a, r1, act);
+        StepResult rb = random_step(*b, r2, act);
+        ASSERT_EQ(ra.reward, rb.reward) << id << " step " << t;
+        ASSERT_EQ(ra.terminated, rb.terminated) << id << " step " << t;
+        oa.assign(a->observation().begin(), a->observation().end());
+        ob.assign(b->observation().begin(), b->observation().end());
+        ASSERT_EQ(oa, ob) << id << " step " << t;
+        if (ra.done()) break;
+      }
+    }
+  }
+}
+
+// Editing a body in the snapshot takes effect (the direct path), and stepping stays finite.
+TEST(Box2dEnvs, EditedSnapshotSetsTheBodiesDirectly) {
+  auto env = make_env("LunarLander-v3");
+  env->reset(4);
+  for (int t = 0; t < 5; ++t) env->step(int64_t{0});
+  std::vector<double> s = env->state();
+  // Header: tag, replayable, count, 2 RNG states (20), wind/torque idx (2), 5 counters, 11
+  // terrain heights; then the lander body: x, y, ...
+  const size_t lander_x = 3 + 20 + 2 + 5 + 11;
+  s[lander_x] = 12.0;
+  s[lander_x + 1] = 9.0;
+  env->set_state(s);
+  EXPECT_NEAR(env->observation()[0], (12.0 - 10.0) / 10.0, 1e-5);
+  for (int t = 0; t < 50; ++t) {
+    StepResult r = env->step(int64_t{2});
+    ASSERT_TRUE(std::isfinite(r.reward));
+    if (r.done()) break;
+  }
+}
+
+TEST(Box2dEnvs, LanderHeuristicLands) {
+  for (const char* id : {"LunarLander-v3", "LunarLanderContinuous-v3"}) {
+    RolloutStats s = rollout_stats(id, "heuristic", 10, 42);
+    EXPECT_GT(s.return_mean, 150.0) << id;
+    EXPECT_GE(s.frac_return_ge_200, 0.6) << id;
+    EXPECT_EQ(s.terminated_fraction, 1.0) << id;
+  }
+}
+
+TEST(Box2dEnvs, WalkerHeuristicWalksForward) {
+  auto env = make_env("BipedalWalker-v3");
+  auto policy = make_env_policy("heuristic", *env);
+  Rng rng(1);
+  std::vector<float> scratch;
+  env->reset(10);
+  policy->reset();
+  const double x0 = static_cast<const BipedalWalker&>(*env).sim().hull_x();
+  for (int t = 0; t < 300; ++t)
+    if (step_with(*env, *policy, rng, scratch).done()) break;
+  EXPECT_GT(static_cast<const BipedalWalker&>(*env).sim().hull_x(), x0 + 3.0);
+}
+
+TEST(Box2dEnvs, RandomRolloutsStayFinite) {
+  for (const char* id : kIds) {
+    auto env = make_env(id);
+    Rng rng(17);
+    std::vector<float> a;
+    env->reset(17);
+    for (int t = 0; t < 3000; ++t) {
+      StepResult r = random_step(*env, rng, a);
+      ASSERT_TRUE(std::isfinite(r.reward)) << id;
+      for (float o : env->observation()) ASSERT_TRUE(std::isfinite(o)) << id;
+      if (r.done()) env->reset();
+    }
+  }
+}
+
+// Envs share nothing: stepping in parallel threads gives the same results as serially.
+TEST(Box2dEnvs, ParallelThreadsMatchSerial) {
+  auto run = [](const char* id, uint64_t seed) {
+    auto env = make_env(id);
+    Rng rng(seed);
+    std::vector<float> a;
+    double sum = 0;
+    env->reset(seed);
+    for (int t = 0; t < 400; ++t) {
+      StepResult r = random_step(*env, rng, a);
+      sum += r.reward;
+      if (r.done()) env->reset();
+    }
+    return sum;
+  };
+  std::vector<double> serial, parallel(8);
+  for (int i = 0; i < 8; ++i) serial.push_back(run(kIds[i % 4], i));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) threads.emplace_back([&, i] { parallel[i] = run(kIds[i % 4], i); });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(serial, parallel);
+}
+
+TEST(Box2dEnvs, WindPushesTheLander) {
+  auto drift = [](bool wind) {
+    auto env = make_env("LunarLander-v3",
+                        Json{{"enable_wind", wind}, {"wind_power", 20.0}, {"turbulence_power", 2.0}});
+    double total = 0;
+    for (uint64_t seed = 0; seed < 10; ++seed) {
+      env->reset(seed);
+      double x0 = env->observation()[0];
+      for (int t = 0; t < 30; ++t)
+        if (env->step(int64_t{0}).done()) break;
+      total += std::abs(env->observation()[0] - x0);
+    }
+    return total;
+  };
+  EXPECT_NE(drift(true), drift(false));
+}
+
+}  // namespace
+}  // namespace keel::envs
