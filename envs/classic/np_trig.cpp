@@ -102,4 +102,9 @@ double np_cos(double x) {
   return std::fma(r3, p, rr);
 }
 
+double np_pow2(double x) {
+  volatile double two = 2.0;  // keeps GCC from rewriting pow(x, 2.0) as x * x
+  return std::pow(x, two);
+}
+
 }  // namespace keel::envs

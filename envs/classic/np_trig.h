@@ -22,4 +22,9 @@ namespace keel::envs {
 double np_sin(double x);
 double np_cos(double x);
 
+// x**2 on a NumPy float64 scalar: libm's pow(x, 2.0), which differs from x*x for about 0.08% of
+// inputs. (The compiler folds std::pow(x, 2.0) into x*x, so the call goes through an opaque
+// exponent.) np.square(x), by contrast, is x*x.
+double np_pow2(double x);
+
 }  // namespace keel::envs

@@ -46,7 +46,7 @@ Transition Pendulum::do_step(const Action& a) {
   const double u = std::clamp(static_cast<double>(a.values[0]), -p_.max_torque, p_.max_torque);
   const double th = theta_, thdot = theta_dot_;
   const double an = angle_normalize(th);
-  const double costs = an * an + 0.1 * (thdot * thdot) + 0.001 * (u * u);
+  const double costs = np_pow2(an) + 0.1 * np_pow2(thdot) + 0.001 * np_pow2(u);
   double newthdot = thdot + (3 * p_.g / (2 * p_.l) * np_sin(th) + 3.0 / (p_.m * (p_.l * p_.l)) * u) * p_.dt;
   newthdot = std::clamp(newthdot, -p_.max_speed, p_.max_speed);
   theta_ = th + newthdot * p_.dt;

@@ -20,6 +20,10 @@ TEST_P(GymReplay, MatchesGymnasium) {
   EXPECT_EQ(r.env, GetParam());
   EXPECT_EQ(r.episodes, 8);
   EXPECT_TRUE(r.passed()) << to_json(r).dump(2);
+  // Stronger than the tolerance: the physics state matches Gymnasium's bit for bit.
+  EXPECT_EQ(r.max_state_dev, 0.0);
+  EXPECT_EQ(r.max_obs_dev, 0.0);
+  EXPECT_EQ(r.max_reward_dev, 0.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Recordings, GymReplay,
