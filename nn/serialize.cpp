@@ -234,17 +234,6 @@ void load_bytes(std::string_view bytes, const Bundle& bundle) {
   const std::map<std::string, Record> recs = decode(bytes);
   const auto tensors = tensors_of(bundle);
   // Validate everything before touching any target.
-  size_t tensor_records = 0;
-  for (const auto& [name, r] : recs) tensor_records += r.kind == Rec::kTensor;
-  for (const auto& [name, t] : tensors) {
-    auto it = recs.find(name);
-    if (it == recs.end() || it->second.kind != Rec::kTensor)
-      throw Error(kWhere, "tensor missing from the data (different architecture?)",
-                  name + " " + shape(t->rows(), t->cols()), "no such record");
-    if (it->second.rows != t->rows() || it->second.cols != t->cols())
-      throw Error(kWhere, "tensor shape differs (different architecture?): " + name,
-                  shape(t->rows(), t->cols()), shape(it->second.rows, it->second.cols));
-  }
   auto get = [&](const std::string& name, Rec kind) -> const Record& {
     auto it = recs.find(name);
     if (it == recs.end() || it->second.kind != kind)
@@ -263,19 +252,28 @@ void load_bytes(std::string_view bytes, const Bundle& bundle) {
     get(pre + "lr", Rec::kReal);
     get(pre + "step", Rec::kInt);
   }
-  // Tensors in the data that the targets do not have mean another architecture, unless they
-  // belong to an optimizer the caller chose not to load.
-  size_t expected_in_data = tensors.size();
+  for (const auto& [name, t] : tensors) {
+    auto it = recs.find(name);
+    if (it == recs.end() || it->second.kind != Rec::kTensor)
+      throw Error(kWhere, "tensor missing from the data (different architecture?)",
+                  name + " " + shape(t->rows(), t->cols()), "no such record");
+    if (it->second.rows != t->rows() || it->second.cols != t->cols())
+      throw Error(kWhere, "tensor shape differs (different architecture?): " + name,
+                  shape(t->rows(), t->cols()), shape(it->second.rows, it->second.cols));
+  }
+  // Tensors in the data under a target module's prefix that the module does not have mean another
+  // architecture. (Other modules and optimizers in the data may simply not be loaded.)
   for (const auto& [name, r] : recs) {
-    if (r.kind != Rec::kTensor || name.rfind("optim/", 0) == 0) continue;
+    bool ours = false;
+    for (const auto& [mname, m] : bundle.modules)
+      ours = ours || name.rfind(prefixed("module/", mname), 0) == 0;
+    if (r.kind != Rec::kTensor || !ours) continue;
     bool known = false;
     for (const auto& [tn, t] : tensors) known = known || tn == name;
     if (!known)
       throw Error(kWhere, "data holds a tensor the module does not have (different architecture?)",
                   "only the module's tensors", name);
   }
-  (void)expected_in_data;
-  (void)tensor_records;
   // Commit.
   for (const auto& [name, t] : tensors) {
     const Record& r = recs.at(name);
