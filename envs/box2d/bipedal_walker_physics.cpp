@@ -275,6 +275,7 @@ WalkerOutcome WalkerSim::physics_step(const std::array<double, kActionDim>& acti
     joints_[k]->SetMaxMotorTorque(
         static_cast<float>(kMotorsTorque * std::clamp(std::abs(action[k]), 0.0, 1.0)));
   }
+  for (b2RevoluteJoint* j : joints_) apply_box2d23_limit_rule(j);
   world_->Step(static_cast<float>(1.0 / kFps), kVelocityIterations, kPositionIterations);
   compute_state();
 

@@ -35,3 +35,17 @@ inline void set_body(SnapshotReader& r, b2Body* b) {
 }
 
 }  // namespace keel::envs
+
+namespace keel::envs {
+
+// Box2D 2.3 (which Gymnasium runs on) treats a revolute joint limit as inactive while the angle is
+// strictly inside [lower, upper]: a joint may overshoot its limit within a step and is pushed back
+// afterwards. Box2D 2.4 solves limits speculatively (the joint stops exactly at the limit). Called
+// before every world step, this restores 2.3's rule: the limit is enabled only at or beyond it.
+inline void apply_box2d23_limit_rule(b2RevoluteJoint* j) {
+  const float angle = j->GetJointAngle();
+  const bool at_limit = angle <= j->GetLowerLimit() || angle >= j->GetUpperLimit();
+  if (j->IsLimitEnabled() != at_limit) j->EnableLimit(at_limit);
+}
+
+}  // namespace keel::envs

@@ -176,7 +176,7 @@ void LanderSim::build_world() {
       rjd.lowerAngle = -0.9f;
       rjd.upperAngle = static_cast<float>(-0.9 + 0.5);
     }
-    world_->CreateJoint(&rjd);
+    joints_[k] = static_cast<b2RevoluteJoint*>(world_->CreateJoint(&rjd));
     legs_[k] = leg;
   }
 }
@@ -248,6 +248,7 @@ LanderOutcome LanderSim::physics_step(const LanderCommand& command) {
                                 at, true);
   }
 
+  for (b2RevoluteJoint* j : joints_) apply_box2d23_limit_rule(j);
   world_->Step(static_cast<float>(1.0 / kFps), kVelocityIterations, kPositionIterations);
   compute_state();
 

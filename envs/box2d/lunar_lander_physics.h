@@ -22,6 +22,7 @@
 
 class b2World;
 class b2Body;
+class b2RevoluteJoint;
 
 namespace keel::envs {
 
@@ -84,6 +85,7 @@ class LanderSim {
   b2Body* moon_ = nullptr;
   b2Body* lander_ = nullptr;
   std::array<b2Body*, 2> legs_{};
+  std::array<b2RevoluteJoint*, 2> joints_{};
 
   RngState reset_rng_;  // the stream state the episode was drawn from
   Rng step_rng_;        // engine dispersion

