@@ -87,4 +87,45 @@ void apply_inplace(Activation a, Eigen::MatrixXf& x) {
   }
 }
 
+Var linear_act(Var x, Var w, Var b, Activation a) {
+  if (a == Activation::kIdentity) return linear(x, w, b);
+  Var z = linear(x, w, b);  // validates shapes and computes w·x + b in place of the fused node
+  Tape& t = *x.tape;
+  Node& n = t.node(z.id);
+  n.op = Op::kLinearAct;
+  n.iarg[0] = static_cast<int>(a);
+  apply_inplace(a, n.value);
+  return z;
+}
+
+void activation_backward_from_output(Activation a, const Eigen::MatrixXf& y,
+                                     const Eigen::MatrixXf& g, Eigen::MatrixXf& out) {
+  auto ya = y.array();
+  auto ga = g.array();
+  out.resize(y.rows(), y.cols());
+  switch (a) {
+    case Activation::kIdentity:
+      out = g;
+      break;
+    case Activation::kTanh:
+      out.array() = ga * (1.f - ya.square());
+      break;
+    case Activation::kRelu:
+      out.array() = (ya > 0.f).select(ga, 0.f);
+      break;
+    case Activation::kLeakyRelu:
+      out.array() = (ya > 0.f).select(ga, 0.01f * ga);
+      break;
+    case Activation::kElu:
+      out.array() = (ya > 0.f).select(ga, ga * (ya + 1.f));
+      break;
+    case Activation::kSigmoid:
+      out.array() = ga * ya * (1.f - ya);
+      break;
+    case Activation::kSoftplus:
+      out.array() = ga * (1.f - (-ya).exp());
+      break;
+  }
+}
+
 }  // namespace keel::nn

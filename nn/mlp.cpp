@@ -31,8 +31,9 @@ Mlp::Mlp(std::vector<int> sizes, std::string_view activation, std::string_view o
 Var Mlp::forward(Tape& t, Var x) {
   const size_t n = layers_.size();
   for (size_t i = 0; i < n; ++i) {
-    x = layers_[i].forward(t, x);
-    x = apply(i + 1 == n ? spec_.output_activation : spec_.activation, x);
+    Linear& l = layers_[i];
+    x = linear_act(x, t.param(l.weight), t.param(l.bias),
+                   i + 1 == n ? spec_.output_activation : spec_.activation);
   }
   return x;
 }

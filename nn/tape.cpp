@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "nn/activation.h"
 #include "nn/conv_op.h"
 
 namespace keel::nn {
@@ -148,6 +149,12 @@ void Tape::backward_node(int id) {
       accum_product(n.b, g, value(n.a).transpose());
       accum(n.c, g.rowwise().sum());
       accum_product(n.a, value(n.b).transpose(), g);
+      break;
+    case Op::kLinearAct:
+      activation_backward_from_output(static_cast<Activation>(n.iarg[0]), y, g, n.aux);
+      accum_product(n.b, n.aux, value(n.a).transpose());
+      accum(n.c, n.aux.rowwise().sum());
+      accum_product(n.a, value(n.b).transpose(), n.aux);
       break;
     case Op::kAdd:
     case Op::kSub:

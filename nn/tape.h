@@ -49,6 +49,7 @@ enum class Op : uint8_t {
   kParam,
   kMatmul,
   kLinear,
+  kLinearAct,
   kAdd,
   kSub,
   kMul,
