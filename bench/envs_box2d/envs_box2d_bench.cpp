@@ -33,8 +33,8 @@ void BM_SingleEnv(benchmark::State& state) {
     if (r.done()) env->reset();
   }
   state.SetLabel(id);
-  state.counters["steps_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                     benchmark::Counter::kIsRate);
+  state.counters["steps_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_SingleEnv)->DenseRange(0, 3)->UseRealTime();
 

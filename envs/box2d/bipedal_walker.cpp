@@ -50,7 +50,9 @@ void BipedalWalker::do_set_state(std::span<const double> s) {
 
 // ---- the walking heuristic ----------------------------------------------------------------
 
-void WalkerHeuristic::reset() { *this = WalkerHeuristic(); }
+void WalkerHeuristic::reset() {
+  *this = WalkerHeuristic();
+}
 
 void WalkerHeuristic::act(std::span<const float> obs, Rng&, int64_t&, std::vector<float>& values) {
   values.assign(4, 0.0f);
@@ -100,7 +102,7 @@ void WalkerHeuristic::act(std::span<const float> obs, Rng&, int64_t&, std::vecto
   if (set(knee_targ[1])) knee_todo[1] = 4.0 * (*knee_targ[1] - s[11]) - 0.25 * s[12];
 
   for (double& h : hip_todo) h -= 0.9 * (0 - s[0]) - 1.5 * s[1];  // keep the hull level
-  for (double& k : knee_todo) k -= 15.0 * s[3];  // damp vertical oscillation
+  for (double& k : knee_todo) k -= 15.0 * s[3];                   // damp vertical oscillation
 
   const double a[4] = {hip_todo[0], knee_todo[0], hip_todo[1], knee_todo[1]};
   for (int i = 0; i < 4; ++i) values[i] = static_cast<float>(std::clamp(0.5 * a[i], -1.0, 1.0));

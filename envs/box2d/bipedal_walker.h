@@ -33,7 +33,8 @@ class BipedalWalker final : public Env {
 // action of an episode is zero torque.
 class WalkerHeuristic final : public EnvPolicy {
  public:
-  void act(std::span<const float> obs, Rng& rng, int64_t& index, std::vector<float>& values) override;
+  void act(std::span<const float> obs, Rng& rng, int64_t& index,
+           std::vector<float>& values) override;
   void reset() override;
 
  private:

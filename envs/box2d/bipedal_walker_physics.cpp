@@ -31,7 +31,9 @@ constexpr double kSnapshotTag = 2.0;  // format of WalkerSim snapshots
 
 enum TerrainState { kGrass = 0, kStump = 1, kStairs = 2, kPit = 3, kStates = 4 };
 
-double sign(double v) { return v > 0 ? 1.0 : (v < 0 ? -1.0 : 0.0); }
+double sign(double v) {
+  return v > 0 ? 1.0 : (v < 0 ? -1.0 : 0.0);
+}
 int64_t integers(Rng& rng, int64_t lo, int64_t hi) {  // numpy Generator.integers(lo, hi)
   return lo + static_cast<int64_t>(rng.uniform_int(static_cast<uint64_t>(hi - lo)));
 }
@@ -71,7 +73,9 @@ class WalkerSim::Contacts final : public b2ContactListener {
 WalkerSim::WalkerSim(WalkerConfig config) : config_(config) {}
 WalkerSim::~WalkerSim() = default;
 
-double WalkerSim::hull_x() const { return hull_ ? hull_->GetPosition().x : 0.0; }
+double WalkerSim::hull_x() const {
+  return hull_ ? hull_->GetPosition().x : 0.0;
+}
 
 void WalkerSim::generate_terrain(Rng& rng) {
   terrain_grass_ = kTerrainGrass;
@@ -117,10 +121,10 @@ void WalkerSim::generate_terrain(Rng& rng) {
       const double w = static_cast<double>(stair_width), h = static_cast<double>(stair_height);
       for (int64_t s = 0; s < stair_steps; ++s) {
         const double sd = static_cast<double>(s);
-        polygons_.push_back(Poly{{x + (sd * w) * step, y + (sd * h) * step,
-                                  x + ((1 + sd) * w) * step, y + (sd * h) * step,
-                                  x + ((1 + sd) * w) * step, y + (-1 + sd * h) * step,
-                                  x + (sd * w) * step, y + (-1 + sd * h) * step}});
+        polygons_.push_back(
+            Poly{{x + (sd * w) * step, y + (sd * h) * step, x + ((1 + sd) * w) * step,
+                  y + (sd * h) * step, x + ((1 + sd) * w) * step, y + (-1 + sd * h) * step,
+                  x + (sd * w) * step, y + (-1 + sd * h) * step}});
       }
       counter = stair_steps * stair_width;
     } else if (state == kStairs && !oneshot) {
@@ -134,7 +138,8 @@ void WalkerSim::generate_terrain(Rng& rng) {
     if (counter == 0) {
       counter = integers(rng, terrain_grass_ / 2, terrain_grass_);
       if (state == kGrass && config_.hardcore) {
-        const bool obstacle = config_.obstacle_share >= 1.0 || rng.uniform() < config_.obstacle_share;
+        const bool obstacle =
+            config_.obstacle_share >= 1.0 || rng.uniform() < config_.obstacle_share;
         state = obstacle ? static_cast<int>(integers(rng, 1, kStates)) : kGrass;
       } else {
         state = kGrass;
@@ -280,7 +285,7 @@ WalkerOutcome WalkerSim::physics_step(const std::array<double, kActionDim>& acti
   compute_state();
 
   const double x = hull_->GetPosition().x;
-  double shaping = 130 * x / kScale;  // forward progress, about 300 at the far end
+  double shaping = 130 * x / kScale;     // forward progress, about 300 at the far end
   shaping -= 5.0 * std::abs(state_[0]);  // keep the hull level
   double reward = has_prev_shaping_ ? shaping - prev_shaping_ : 0.0;
   prev_shaping_ = shaping;
@@ -330,7 +335,9 @@ namespace {
 constexpr size_t kHeaderSize = 3 + kRngSnapshotSize + 5 + 5 * kBodySnapshotSize;
 }
 
-size_t WalkerSim::snapshot_size() { return kHeaderSize + kActionDim * kLogCapacity; }
+size_t WalkerSim::snapshot_size() {
+  return kHeaderSize + kActionDim * kLogCapacity;
+}
 
 std::vector<double> WalkerSim::snapshot() const {
   std::vector<double> out;

@@ -80,7 +80,7 @@ class WalkerSim {
   std::unique_ptr<b2World> world_;
   std::unique_ptr<Contacts> contacts_;
   b2Body* hull_ = nullptr;
-  std::array<b2Body*, 4> legs_{};  // upper, lower (left), upper, lower (right)
+  std::array<b2Body*, 4> legs_{};             // upper, lower (left), upper, lower (right)
   std::array<b2RevoluteJoint*, 4> joints_{};  // hip, knee, hip, knee
 
   RngState reset_rng_;

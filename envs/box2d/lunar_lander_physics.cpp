@@ -23,7 +23,8 @@ constexpr double kW = kViewportW / kScale, kH = kViewportH / kScale;
 constexpr int kChunks = 11;
 constexpr double kHelipadY = kH / 4;
 constexpr int kVelocityIterations = 6 * 30, kPositionIterations = 2 * 30;
-constexpr double kLanderPoly[6][2] = {{-14, 17}, {-17, 0}, {-17, -10}, {17, -10}, {17, 0}, {14, 17}};
+constexpr double kLanderPoly[6][2] = {{-14, 17}, {-17, 0}, {-17, -10},
+                                      {17, -10}, {17, 0},  {14, 17}};
 constexpr double kSnapshotTag = 1.0;  // format of LanderSim snapshots
 
 double wind_wave(int64_t idx) {
@@ -294,7 +295,9 @@ namespace {
 constexpr size_t kHeaderSize = 3 + 2 * kRngSnapshotSize + 2 + 5 + 11 + 3 * kBodySnapshotSize;
 }
 
-size_t LanderSim::snapshot_size() { return kHeaderSize + 3 * kLogCapacity; }
+size_t LanderSim::snapshot_size() {
+  return kHeaderSize + 3 * kLogCapacity;
+}
 
 std::vector<double> LanderSim::snapshot() const {
   std::vector<double> out;

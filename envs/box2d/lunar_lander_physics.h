@@ -35,9 +35,9 @@ struct LanderConfig {
 
 // Engine throttles after decoding an action (discrete or continuous).
 struct LanderCommand {
-  double main_power = 0.0;  // 0 (off) or in [0.5, 1]
+  double main_power = 0.0;      // 0 (off) or in [0.5, 1]
   double side_direction = 0.0;  // -1 left engine, +1 right engine
-  double side_power = 0.0;  // 0 (off) or in [0.5, 1]
+  double side_power = 0.0;      // 0 (off) or in [0.5, 1]
 };
 
 struct LanderOutcome {

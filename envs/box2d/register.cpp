@@ -84,8 +84,8 @@ void register_box2d(EnvRegistry& reg) {
            }});
   reg.add({"BipedalWalker-v3", "walk a 4-joint robot over grassy terrain (4 torques in [-1, 1])",
            walker_params(false), [](const Params& p) {
-             return std::make_unique<BipedalWalker>(
-                 "BipedalWalker-v3", walker_config(p, "BipedalWalker-v3", false));
+             return std::make_unique<BipedalWalker>("BipedalWalker-v3",
+                                                    walker_config(p, "BipedalWalker-v3", false));
            }});
   reg.add({"BipedalWalkerHardcore-v3", "BipedalWalker with stumps, pits and stairs",
            walker_params(true), [](const Params& p) {

@@ -47,14 +47,16 @@ TEST(Box2dEnvs, AreRegisteredWithTheirSpacesAndLimits) {
 }
 
 TEST(Box2dEnvs, PhysicsBlockIsValidatedStrictly) {
-  EXPECT_NO_THROW(make_env("LunarLander-v3", Json{{"physics", {{"gravity", -5.0}, {"enable_wind", true}}}}));
+  EXPECT_NO_THROW(
+      make_env("LunarLander-v3", Json{{"physics", {{"gravity", -5.0}, {"enable_wind", true}}}}));
   EXPECT_THROW(make_env("LunarLander-v3", Json{{"physics", {{"gravty", -5.0}}}}), Error);
   EXPECT_THROW(make_env("LunarLander-v3", Json{{"physics", {{"gravity", 1.0}}}}), Error);
   EXPECT_THROW(make_env("LunarLander-v3", Json{{"physics", {{"wind_power", "x"}}}}), Error);
   EXPECT_THROW(make_env("LunarLander-v3", Json{{"gravity", 0.0}}), Error);
   EXPECT_NO_THROW(make_env("BipedalWalker-v3", Json{{"physics", {{"terrain_roughness", 0.5}}}}));
   EXPECT_THROW(make_env("BipedalWalker-v3", Json{{"physics", {{"obstacle_share", 0.5}}}}), Error);
-  EXPECT_NO_THROW(make_env("BipedalWalkerHardcore-v3", Json{{"physics", {{"obstacle_share", 0.5}}}}));
+  EXPECT_NO_THROW(
+      make_env("BipedalWalkerHardcore-v3", Json{{"physics", {{"obstacle_share", 0.5}}}}));
   EXPECT_THROW(make_env("BipedalWalkerHardcore-v3", Json{{"physics", {{"obstacle_share", 1.5}}}}),
                Error);
   try {
@@ -213,8 +215,9 @@ TEST(Box2dEnvs, ParallelThreadsMatchSerial) {
 
 TEST(Box2dEnvs, WindPushesTheLander) {
   auto drift = [](bool wind) {
-    auto env = make_env("LunarLander-v3",
-                        Json{{"enable_wind", wind}, {"wind_power", 20.0}, {"turbulence_power", 2.0}});
+    auto env =
+        make_env("LunarLander-v3",
+                 Json{{"enable_wind", wind}, {"wind_power", 20.0}, {"turbulence_power", 2.0}});
     double total = 0;
     for (uint64_t seed = 0; seed < 10; ++seed) {
       env->reset(seed);
