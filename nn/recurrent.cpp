@@ -48,6 +48,21 @@ std::vector<Var> Lstm::unroll(Tape& t, std::span<const Var> xs, RecurrentState& 
   return out;
 }
 
+void Lstm::infer_step(const Eigen::MatrixXf& x, Eigen::MatrixXf& h, Eigen::MatrixXf& c) {
+  const int hs = hidden_size();
+  gates_.resize(4 * hs, x.cols());
+  gates_.noalias() = w_ih.value * x;
+  gates_.noalias() += w_hh.value * h;
+  gates_.colwise() += (b_ih.value + b_hh.value).col(0);
+  auto sig = [](auto v) { return 0.5f * (0.5f * v).tanh() + 0.5f; };
+  auto i = sig(gates_.middleRows(0, hs).array());
+  auto f = sig(gates_.middleRows(hs, hs).array());
+  auto g = gates_.middleRows(2 * hs, hs).array().tanh();
+  auto o = sig(gates_.middleRows(3 * hs, hs).array());
+  c.array() = f * c.array() + i * g;
+  h.array() = o * c.array().tanh();
+}
+
 void Lstm::visit_parameters(const ParamVisitor& fn, const std::string& prefix) {
   fn(prefix + "w_ih", w_ih);
   fn(prefix + "w_hh", w_hh);
@@ -88,6 +103,28 @@ std::vector<Var> Gru::unroll(Tape& t, std::span<const Var> xs, RecurrentState& s
     out.push_back(s.h);
   }
   return out;
+}
+
+void Gru::infer_step(const Eigen::MatrixXf& x, Eigen::MatrixXf& h) {
+  const int hs = hidden_size();
+  gi_.resize(3 * hs, x.cols());
+  gh_.resize(3 * hs, x.cols());
+  gi_.noalias() = w_ih.value * x;
+  gi_.colwise() += b_ih.value.col(0);
+  gh_.noalias() = w_hh.value * h;
+  gh_.colwise() += b_hh.value.col(0);
+  auto sig = [](auto v) { return 0.5f * (0.5f * v).tanh() + 0.5f; };
+  // r overwrites gi's r rows; n is formed in gi's n rows; then h = n + z (h − n).
+  gi_.middleRows(0, hs).array() =
+      sig(gi_.middleRows(0, hs).array() + gh_.middleRows(0, hs).array());
+  gi_.middleRows(hs, hs).array() =
+      sig(gi_.middleRows(hs, hs).array() + gh_.middleRows(hs, hs).array());
+  gi_.middleRows(2 * hs, hs).array() =
+      (gi_.middleRows(2 * hs, hs).array() +
+       gi_.middleRows(0, hs).array() * gh_.middleRows(2 * hs, hs).array())
+          .tanh();
+  h.array() = gi_.middleRows(2 * hs, hs).array() +
+              gi_.middleRows(hs, hs).array() * (h.array() - gi_.middleRows(2 * hs, hs).array());
 }
 
 void Gru::visit_parameters(const ParamVisitor& fn, const std::string& prefix) {

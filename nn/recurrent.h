@@ -25,10 +25,15 @@ class Lstm : public Module {
   // Runs the cell over xs (one Var per time step); returns the hidden outputs, and leaves the
   // final state in s.
   std::vector<Var> unroll(Tape& t, std::span<const Var> xs, RecurrentState& s);
+  // No tape, for acting: updates h and c (hidden × batch) in place; allocates nothing once warm.
+  void infer_step(const Eigen::MatrixXf& x, Eigen::MatrixXf& h, Eigen::MatrixXf& c);
   void visit_parameters(const ParamVisitor& fn, const std::string& prefix = {}) override;
   int hidden_size() const { return static_cast<int>(w_hh.value.cols()); }
 
   Parameter w_ih, w_hh, b_ih, b_hh;  // 4H×I, 4H×H, 4H×1, 4H×1
+
+ private:
+  Eigen::MatrixXf gates_;
 };
 
 class Gru : public Module {
@@ -38,10 +43,15 @@ class Gru : public Module {
   RecurrentState initial_state(Tape& t, Eigen::Index batch) const;
   RecurrentState step(Tape& t, Var x, const RecurrentState& s);
   std::vector<Var> unroll(Tape& t, std::span<const Var> xs, RecurrentState& s);
+  // No tape, for acting: updates h (hidden × batch) in place; allocates nothing once warm.
+  void infer_step(const Eigen::MatrixXf& x, Eigen::MatrixXf& h);
   void visit_parameters(const ParamVisitor& fn, const std::string& prefix = {}) override;
   int hidden_size() const { return static_cast<int>(w_hh.value.cols()); }
 
   Parameter w_ih, w_hh, b_ih, b_hh;  // 3H×I, 3H×H, 3H×1, 3H×1
+
+ private:
+  Eigen::MatrixXf gi_, gh_;
 };
 
 }  // namespace keel::nn

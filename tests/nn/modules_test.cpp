@@ -222,6 +222,22 @@ TEST(Gru, BpttGradientsOverSeveralSteps) {
   });
 }
 
+TEST(Recurrent, NoTapeInferenceMatchesTapeStep) {
+  Rng rng(14);
+  Lstm lstm(3, 5, rng);
+  Gru gru(3, 5, rng);
+  const Eigen::MatrixXf x = random_matrix(3, 2, rng);
+  Eigen::MatrixXf h = random_matrix(5, 2, rng), c = random_matrix(5, 2, rng), hg = h;
+  Tape t;
+  RecurrentState s = lstm.step(t, t.constant(x), {t.constant(h), t.constant(c)});
+  RecurrentState sg = gru.step(t, t.constant(x), {t.constant(hg), {}});
+  lstm.infer_step(x, h, c);
+  gru.infer_step(x, hg);
+  EXPECT_TRUE(h.isApprox(s.h.value(), 1e-5f));
+  EXPECT_TRUE(c.isApprox(s.c.value(), 1e-5f));
+  EXPECT_TRUE(hg.isApprox(sg.h.value(), 1e-5f));
+}
+
 TEST(GraphConv, GradientsSumAndMean) {
   Rng rng(12);
   EdgeList edges{{0, 1, 2, 3, 4, 0}, {1, 2, 1, 4, 3, 4}};

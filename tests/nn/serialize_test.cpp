@@ -1,4 +1,5 @@
 // Save/load round trips (bit for bit) and clear errors on wrong, truncated or corrupted data.
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -138,6 +139,45 @@ TEST(Serialize, WrongArchitectureTruncatedCorruptedAreClearErrors) {
   // and a good load after all that works
   load_bytes(bytes, copy, &opt);
   EXPECT_EQ(copy.layers()[0].weight.value, net.layers()[0].weight.value);
+}
+
+// Corruption that keeps a valid checksum (a deliberate edit): loading must either succeed or throw
+// keel::Error, never read out of bounds or crash (run under ASan in CI's sanitizer job).
+uint64_t fnv1a(const std::string& s, size_t begin, size_t end) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = begin; i < end; ++i) {
+    h ^= static_cast<unsigned char>(s[i]);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+TEST(Serialize, RechecksummedCorruptionNeverCrashes) {
+  Rng rng(8);
+  Mlp net({2, 3, 1}, "tanh", "identity", rng);
+  Adam opt(net.parameters());
+  const std::string bytes = save_bytes(net, &opt);
+  const size_t header = 20, end = bytes.size() - 8;
+  int errors = 0, loads = 0;
+  for (size_t pos = header; pos < end; ++pos) {
+    for (unsigned char v : {0x00, 0xFF, 0x7F}) {
+      std::string bad = bytes;
+      if (static_cast<unsigned char>(bad[pos]) == v) continue;
+      bad[pos] = static_cast<char>(v);
+      const uint64_t sum = fnv1a(bad, header, end);
+      std::memcpy(bad.data() + end, &sum, 8);
+      Mlp target({2, 3, 1}, "tanh", "identity", rng);
+      Adam target_opt(target.parameters());
+      try {
+        load_bytes(bad, target, &target_opt);
+        ++loads;
+      } catch (const Error&) {
+        ++errors;
+      }
+    }
+  }
+  EXPECT_GT(errors, 0);
+  EXPECT_GT(loads, 0);  // edits inside float data load (the checksum was forged)
 }
 
 }  // namespace

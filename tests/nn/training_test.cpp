@@ -102,7 +102,7 @@ TEST(Readme, ExampleCompilesAndRuns) {
   keel::Rng rng(0);
   Mlp net({8, 64, 64, 4}, "tanh", "identity", rng);  // orthogonal init, gain sqrt(2)
   Adam opt(net.parameters(), {.lr = 3e-4f});
-  Tape tape;                              // reuse across steps
+  Tape tape;                             // reuse across steps
   Eigen::MatrixXf x(8, 256), y(4, 256);  // features × batch
   for (Eigen::Index i = 0; i < x.size(); ++i) x(i) = static_cast<float>(rng.normal());
   y = x.topRows(4);
