@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "replay/checkpoint.h"
+#include "replay/prefetch.h"
 
 namespace keel::replay {
 namespace {
@@ -18,12 +19,17 @@ constexpr int kPrefetchDistance = 12;
 
 inline void prefetch_range(const void* p, size_t bytes) {
   const char* c = static_cast<const char*>(p);
-  __builtin_prefetch(c);
-  if (bytes > 64) __builtin_prefetch(c + 64);
+  detail::prefetch(c);
+  if (bytes > 64) detail::prefetch(c + 64);
   if (bytes > 128) {
-    for (size_t o = 128; o < bytes; o += 64) __builtin_prefetch(c + o);
+    for (size_t o = 128; o < bytes; o += 64) detail::prefetch(c + o);
   }
-  __builtin_prefetch(c + bytes - 1);
+  detail::prefetch(c + bytes - 1);
+}
+
+// Inline copy of a short column (no libc call per sample; vectorised by the compiler).
+inline void copy_floats(float* __restrict dst, const float* __restrict src, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
 }
 
 inline uint8_t to_u8(float x) {
@@ -61,18 +67,17 @@ TransitionStorage::TransitionStorage(const TransitionSpec& spec, int64_t capacit
   obs_bytes_ = static_cast<size_t>(spec.obs_dim) *
                (spec.obs_type == ObsType::kUint8 ? sizeof(uint8_t) : sizeof(float));
   const auto cap = static_cast<size_t>(capacity);
+  meta_offset_ = (obs_bytes_ + 15) / 16 * 16;
+  next_stride_ = (meta_offset_ + sizeof(Meta) + 63) / 64 * 64;
   obs_buf_ = AlignedBuffer(obs_bytes_ * cap);
-  next_obs_buf_ = AlignedBuffer(obs_bytes_ * cap);
-  meta_buf_ = AlignedBuffer(sizeof(Meta) * cap);
-  meta_ = reinterpret_cast<Meta*>(meta_buf_.data());
+  next_buf_ = AlignedBuffer(next_stride_ * cap);
   if (spec.action_kind == ActionKind::kContinuous) {
     action_buf_ = AlignedBuffer(sizeof(float) * static_cast<size_t>(spec.act_dim) * cap);
     actions_ = reinterpret_cast<float*>(action_buf_.data());
   }
 }
 
-void TransitionStorage::put_obs(std::byte* base, int64_t slot, const float* src) {
-  std::byte* dst = base + obs_bytes_ * static_cast<size_t>(slot);
+void TransitionStorage::put_obs(std::byte* dst, const float* src) {
   if (spec_.obs_type == ObsType::kFloat32) {
     std::memcpy(dst, src, obs_bytes_);
   } else {
@@ -81,21 +86,10 @@ void TransitionStorage::put_obs(std::byte* base, int64_t slot, const float* src)
   }
 }
 
-void TransitionStorage::put_obs_block(std::byte* base, int64_t slot, int64_t n, const float* src) {
-  std::byte* dst = base + obs_bytes_ * static_cast<size_t>(slot);
-  if (spec_.obs_type == ObsType::kFloat32) {
-    std::memcpy(dst, src, obs_bytes_ * static_cast<size_t>(n));
-  } else {
-    auto* d = reinterpret_cast<uint8_t*>(dst);
-    const int64_t total = n * spec_.obs_dim;
-    for (int64_t i = 0; i < total; ++i) d[i] = to_u8(src[i]);
-  }
-}
-
 void TransitionStorage::write(int64_t slot, const TransitionView& t) {
-  put_obs(obs_buf_.data(), slot, t.obs);
-  put_obs(next_obs_buf_.data(), slot, t.next_obs);
-  Meta& m = meta_[slot];
+  put_obs(obs_buf_.data() + obs_bytes_ * static_cast<size_t>(slot), t.obs);
+  put_obs(next_record(slot), t.next_obs);
+  Meta& m = meta(slot);
   m.reward = t.reward;
   m.discount = t.discount;
   m.action = t.action;
@@ -108,11 +102,18 @@ void TransitionStorage::write(int64_t slot, const TransitionView& t) {
 void TransitionStorage::write_columns(int64_t slot, int64_t n, const TransitionBatchView& c,
                                       int64_t first) {
   const int64_t d = spec_.obs_dim;
-  put_obs_block(obs_buf_.data(), slot, n, c.obs + first * d);
-  put_obs_block(next_obs_buf_.data(), slot, n, c.next_obs + first * d);
+  std::byte* obs = obs_buf_.data() + obs_bytes_ * static_cast<size_t>(slot);
+  if (spec_.obs_type == ObsType::kFloat32) {
+    std::memcpy(obs, c.obs + first * d, obs_bytes_ * static_cast<size_t>(n));
+  } else {
+    auto* o = reinterpret_cast<uint8_t*>(obs);
+    const float* src = c.obs + first * d;
+    for (int64_t i = 0; i < n * d; ++i) o[i] = to_u8(src[i]);
+  }
   for (int64_t j = 0; j < n; ++j) {
-    Meta& m = meta_[slot + j];
     const int64_t k = first + j;
+    put_obs(next_record(slot + j), c.next_obs + k * d);
+    Meta& m = meta(slot + j);
     m.reward = c.rewards[k];
     m.discount = c.discounts ? c.discounts[k] : 1.0f;
     m.action = c.discrete_actions ? c.discrete_actions[k] : 0;
@@ -129,14 +130,13 @@ void TransitionStorage::gather(std::span<const int64_t> idx, Batch& out, int64_t
   const auto n = static_cast<int64_t>(idx.size());
   const int64_t d = spec_.obs_dim;
   const std::byte* obs = obs_buf_.data();
-  const std::byte* next = next_obs_buf_.data();
   const size_t ob = obs_bytes_;
+  const size_t record = meta_offset_ + sizeof(Meta);
   const bool discrete = spec_.action_kind == ActionKind::kDiscrete;
   const int64_t ad = spec_.act_dim;
   auto prefetch = [&](int64_t s) {
     prefetch_range(obs + ob * s, ob);
-    prefetch_range(next + ob * s, ob);
-    __builtin_prefetch(meta_ + s);
+    prefetch_range(next_record(s), record);
     if (!discrete) prefetch_range(actions_ + s * ad, sizeof(float) * ad);
   };
   for (int64_t k = 0; k < std::min<int64_t>(n, kPrefetchDistance); ++k) prefetch(idx[k]);
@@ -146,15 +146,15 @@ void TransitionStorage::gather(std::span<const int64_t> idx, Batch& out, int64_t
     if (k + kPrefetchDistance < n) prefetch(idx[k + kPrefetchDistance]);
     const int64_t s = idx[k];
     if (spec_.obs_type == ObsType::kFloat32) {
-      std::memcpy(o + k * d, obs + ob * s, ob);
-      std::memcpy(no + k * d, next + ob * s, ob);
+      copy_floats(o + k * d, reinterpret_cast<const float*>(obs + ob * s), d);
+      copy_floats(no + k * d, reinterpret_cast<const float*>(next_record(s)), d);
     } else {
       const auto* a = reinterpret_cast<const uint8_t*>(obs + ob * s);
-      const auto* b = reinterpret_cast<const uint8_t*>(next + ob * s);
+      const auto* b = reinterpret_cast<const uint8_t*>(next_record(s));
       for (int64_t i = 0; i < d; ++i) o[k * d + i] = a[i];
       for (int64_t i = 0; i < d; ++i) no[k * d + i] = b[i];
     }
-    const Meta& m = meta_[s];
+    const Meta& m = meta(s);
     const int64_t c = out_offset + k;
     out.rewards[c] = m.reward;
     out.discounts[c] = m.discount;
@@ -179,7 +179,7 @@ void TransitionStorage::read_obs(int64_t slot, float* out) const {
 }
 
 void TransitionStorage::read_next_obs(int64_t slot, float* out) const {
-  const std::byte* p = next_obs_buf_.data() + obs_bytes_ * slot;
+  const std::byte* p = next_record(slot);
   if (spec_.obs_type == ObsType::kFloat32) {
     std::memcpy(out, p, obs_bytes_);
   } else {
@@ -190,8 +190,8 @@ void TransitionStorage::read_next_obs(int64_t slot, float* out) const {
 void TransitionStorage::save(ByteWriter& w, int64_t count) const {
   const auto c = static_cast<size_t>(count);
   w.bytes(obs_buf_.data(), obs_bytes_ * c);
-  w.bytes(next_obs_buf_.data(), obs_bytes_ * c);
-  w.bytes(meta_, sizeof(Meta) * c);
+  for (int64_t s = 0; s < count; ++s) w.bytes(next_record(s), obs_bytes_);
+  for (int64_t s = 0; s < count; ++s) w.bytes(&meta(s), sizeof(Meta));
   if (actions_ != nullptr)
     w.bytes(actions_, sizeof(float) * static_cast<size_t>(spec_.act_dim) * c);
 }
@@ -199,8 +199,8 @@ void TransitionStorage::save(ByteWriter& w, int64_t count) const {
 void TransitionStorage::load(ByteReader& r, int64_t count) {
   const auto c = static_cast<size_t>(count);
   r.bytes(obs_buf_.data(), obs_bytes_ * c);
-  r.bytes(next_obs_buf_.data(), obs_bytes_ * c);
-  r.bytes(meta_, sizeof(Meta) * c);
+  for (int64_t s = 0; s < count; ++s) r.bytes(next_record(s), obs_bytes_);
+  for (int64_t s = 0; s < count; ++s) r.bytes(&meta(s), sizeof(Meta));
   if (actions_ != nullptr)
     r.bytes(actions_, sizeof(float) * static_cast<size_t>(spec_.act_dim) * c);
 }

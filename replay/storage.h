@@ -11,28 +11,13 @@
 #include <memory>
 #include <span>
 
+#include "replay/aligned_buffer.h"
 #include "replay/types.h"
 
 namespace keel::replay {
 
 class ByteWriter;
 class ByteReader;
-
-// An uninitialised, 64-byte (2 MiB when large) aligned byte buffer.
-class AlignedBuffer {
- public:
-  AlignedBuffer() = default;
-  explicit AlignedBuffer(size_t bytes);
-  std::byte* data() const { return data_.get(); }
-  size_t size() const { return bytes_; }
-
- private:
-  struct Free {
-    void operator()(std::byte* p) const;
-  };
-  std::unique_ptr<std::byte, Free> data_;
-  size_t bytes_ = 0;
-};
 
 class TransitionStorage {
  public:
@@ -53,11 +38,11 @@ class TransitionStorage {
   void load(ByteReader& r, int64_t count);
 
   // Direct views for tests and special users.
-  float reward(int64_t slot) const { return meta_[slot].reward; }
-  float discount(int64_t slot) const { return meta_[slot].discount; }
-  int32_t discrete_action(int64_t slot) const { return meta_[slot].action; }
-  bool terminated(int64_t slot) const { return meta_[slot].flags & 1; }
-  bool truncated(int64_t slot) const { return meta_[slot].flags & 2; }
+  float reward(int64_t slot) const { return meta(slot).reward; }
+  float discount(int64_t slot) const { return meta(slot).discount; }
+  int32_t discrete_action(int64_t slot) const { return meta(slot).action; }
+  bool terminated(int64_t slot) const { return meta(slot).flags & 1; }
+  bool truncated(int64_t slot) const { return meta(slot).flags & 2; }
   void read_obs(int64_t slot, float* out) const;
   void read_next_obs(int64_t slot, float* out) const;
 
@@ -70,14 +55,20 @@ class TransitionStorage {
   };
   static_assert(sizeof(Meta) == 16);
 
-  void put_obs(std::byte* base, int64_t slot, const float* src);
-  void put_obs_block(std::byte* base, int64_t slot, int64_t n, const float* src);
+  void put_obs(std::byte* dst, const float* src);
+  std::byte* next_record(int64_t slot) const {
+    return next_buf_.data() + next_stride_ * static_cast<size_t>(slot);
+  }
+  Meta& meta(int64_t slot) const {
+    return *reinterpret_cast<Meta*>(next_record(slot) + meta_offset_);
+  }
 
   TransitionSpec spec_;
   int64_t capacity_;
-  size_t obs_bytes_;  // bytes of one stored observation
-  AlignedBuffer obs_buf_, next_obs_buf_, action_buf_, meta_buf_;
-  Meta* meta_ = nullptr;
+  size_t obs_bytes_;    // bytes of one stored observation
+  size_t meta_offset_;  // offset of the scalars in a next-observation record
+  size_t next_stride_;  // bytes of one next-observation record (whole cache lines)
+  AlignedBuffer obs_buf_, next_buf_, action_buf_;
   float* actions_ = nullptr;
 };
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "replay/prefetch.h"
 
 namespace keel::replay {
 namespace detail {
@@ -20,10 +21,9 @@ TreeLevels::TreeLevels(int64_t capacity, double fill) {
     leaves *= 8;
     ++depth_;
   }
-  lines_.resize(static_cast<size_t>(depth_) + 1);
   int64_t n = 1;
   for (int l = 0; l <= depth_; ++l) {
-    lines_[l].resize(static_cast<size_t>(std::max<int64_t>(1, n / 8)));
+    levels_.emplace_back(sizeof(double) * static_cast<size_t>(std::max<int64_t>(8, n)));
     double* v = level(l);
     std::fill(v, v + std::max<int64_t>(8, n), fill);
     n *= 8;
@@ -42,26 +42,23 @@ inline double min8(const double* c) {
 }
 
 // One step of the prefix-sum descent: picks the child of `c` (8 sums) holding u and subtracts the
-// sums to its left. Falls back to the last non-zero child when rounding puts u past the end.
+// sums to its left (branch-free: the children are visited in random order). Falls back to the last
+// non-zero child when rounding puts u past the end.
 inline int64_t descend(const double* c, double& u) {
-  double prefix = 0.0;
-  int pick = -1;
+  double prefix[8];
+  double acc = 0.0;
   for (int k = 0; k < 8; ++k) {
-    const double next = prefix + c[k];
-    if (u < next) {
-      pick = k;
-      break;
-    }
-    prefix = next;
+    acc += c[k];
+    prefix[k] = acc;
   }
-  if (pick < 0) {
+  int pick = 0;
+  for (int k = 0; k < 8; ++k) pick += u >= prefix[k] ? 1 : 0;
+  if (pick == 8) [[unlikely]] {
     pick = 7;
     while (pick > 0 && c[pick] <= 0.0) --pick;
-    prefix = 0.0;
-    for (int k = 0; k < pick; ++k) prefix += c[k];
-    u = prefix + c[pick];  // keep falling through to the rightmost non-zero leaf
+    u = prefix[pick];  // keep falling through to the rightmost non-zero leaf
   }
-  u -= prefix;
+  u -= pick > 0 ? prefix[pick - 1] : 0.0;
   if (u < 0.0) u = 0.0;
   return pick;
 }
@@ -92,7 +89,7 @@ void SumTree::set_batch(std::span<const int64_t> idx, std::span<const double> p)
     const double* child = t_.level(l + 1);
     for (size_t k = 0; k < idx.size(); ++k) {
       const int64_t j = idx[k] >> shift;
-      __builtin_prefetch(child + 8 * (idx[std::min(k + 8, idx.size() - 1)] >> shift));
+      detail::prefetch(child + 8 * (idx[std::min(k + 8, idx.size() - 1)] >> shift));
       parent[j] = sum8(child + 8 * j);
     }
   }
@@ -118,7 +115,7 @@ int64_t SumTree::find(double u) const {
 
 void SumTree::find_batch(std::span<const double> u, std::span<int64_t> out) const {
   const size_t n = u.size();
-  constexpr size_t kChunk = 64;
+  constexpr size_t kChunk = 256;
   double rest[kChunk];
   for (size_t base = 0; base < n; base += kChunk) {
     const size_t m = std::min(kChunk, n - base);
@@ -128,7 +125,7 @@ void SumTree::find_batch(std::span<const double> u, std::span<int64_t> out) cons
     }
     for (int l = 1; l <= t_.depth(); ++l) {
       const double* level = t_.level(l);
-      for (size_t k = 0; k < m; ++k) __builtin_prefetch(level + 8 * out[base + k]);
+      for (size_t k = 0; k < m; ++k) detail::prefetch(level + 8 * out[base + k]);
       for (size_t k = 0; k < m; ++k) {
         const int64_t j = out[base + k];
         out[base + k] = 8 * j + descend(level + 8 * j, rest[k]);

@@ -8,6 +8,8 @@
 #include <span>
 #include <vector>
 
+#include "replay/aligned_buffer.h"
+
 namespace keel::replay {
 
 namespace detail {
@@ -22,15 +24,12 @@ class TreeLevels {
 
   int depth() const { return depth_; }
   int64_t leaf_count() const { return int64_t{1} << (3 * depth_); }
-  double* level(int l) { return reinterpret_cast<double*>(lines_[l].data()); }
-  const double* level(int l) const { return reinterpret_cast<const double*>(lines_[l].data()); }
+  double* level(int l) { return reinterpret_cast<double*>(levels_[l].data()); }
+  const double* level(int l) const { return reinterpret_cast<const double*>(levels_[l].data()); }
 
  private:
-  struct alignas(64) Line {
-    double v[8];
-  };
   int depth_ = 1;
-  std::vector<std::vector<Line>> lines_;
+  std::vector<AlignedBuffer> levels_;
 };
 }  // namespace detail
 
