@@ -70,7 +70,9 @@ class WalkerSim::Contacts final : public b2ContactListener {
   WalkerSim& sim_;
 };
 
-WalkerSim::WalkerSim(WalkerConfig config) : config_(config) {}
+WalkerSim::WalkerSim(WalkerConfig config) : config_(config) {
+  box2d_init_once();
+}
 WalkerSim::~WalkerSim() = default;
 
 double WalkerSim::hull_x() const {

@@ -10,6 +10,13 @@ namespace keel::envs {
 
 inline constexpr size_t kBodySnapshotSize = 7;
 
+// Box2D 2.4 fills its table of contact factories lazily, on the first contact any world creates,
+// through an unsynchronised global flag. Called by every physics class's constructor, this makes
+// that first contact happen once, under std::call_once, before envs step in parallel threads.
+// (Box2D's remaining globals are statistics counters — b2_gjkCalls, b2_toiCalls, ... — that
+// nothing reads.)
+void box2d_init_once();
+
 inline void put_body(SnapshotWriter& w, const b2Body* b) {
   const b2Vec2 p = b->GetPosition(), v = b->GetLinearVelocity();
   w.put(p.x);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 
 #include <box2d/box2d.h>
 
@@ -33,6 +34,25 @@ double wind_wave(int64_t idx) {
 }
 }  // namespace
 
+void box2d_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    b2World world(b2Vec2(0.0f, -10.0f));
+    b2BodyDef ground_def;
+    b2Body* ground = world.CreateBody(&ground_def);
+    b2EdgeShape edge;
+    edge.SetTwoSided(b2Vec2(-1.0f, 0.0f), b2Vec2(1.0f, 0.0f));
+    ground->CreateFixture(&edge, 0.0f);
+    b2BodyDef box_def;
+    box_def.type = b2_dynamicBody;
+    box_def.position.Set(0.0f, 0.05f);
+    b2PolygonShape box;
+    box.SetAsBox(0.1f, 0.1f);
+    world.CreateBody(&box_def)->CreateFixture(&box, 1.0f);
+    world.Step(0.02f, 1, 1);  // creates the edge-polygon contact: the factory table is now filled
+  });
+}
+
 // Leg contacts and hull hits, as Gymnasium's ContactDetector.
 class LanderSim::Contacts final : public b2ContactListener {
  public:
@@ -51,7 +71,9 @@ class LanderSim::Contacts final : public b2ContactListener {
   LanderSim& sim_;
 };
 
-LanderSim::LanderSim(LanderConfig config) : config_(config) {}
+LanderSim::LanderSim(LanderConfig config) : config_(config) {
+  box2d_init_once();
+}
 LanderSim::~LanderSim() = default;
 
 LanderCommand LanderSim::decode_discrete(int64_t action) {
