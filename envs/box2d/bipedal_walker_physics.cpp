@@ -5,6 +5,7 @@
 
 #include <box2d/box2d.h>
 
+#include "core/error.h"
 #include "envs/box2d/body_state.h"
 
 namespace keel::envs {
@@ -343,6 +344,7 @@ size_t WalkerSim::snapshot_size() {
 
 std::vector<double> WalkerSim::snapshot() const {
   std::vector<double> out;
+  if (!world_) return std::vector<double>(snapshot_size(), 0.0);  // before the first reset
   out.reserve(snapshot_size());
   SnapshotWriter w(out);
   w.put(kSnapshotTag);
@@ -363,8 +365,14 @@ std::vector<double> WalkerSim::snapshot() const {
 }
 
 void WalkerSim::restore(std::span<const double> snap) {
+  if (snap.size() != snapshot_size() || snap[0] != kSnapshotTag)
+    throw Error("BipedalWalker state", "not a walker snapshot",
+                std::to_string(snapshot_size()) + " numbers starting with format tag " +
+                    std::to_string(kSnapshotTag),
+                std::to_string(snap.size()) + " numbers starting with " +
+                    (snap.empty() ? std::string("nothing") : std::to_string(snap[0])));
   SnapshotReader r(snap);
-  if (r.get() == kSnapshotTag) {
+  if (r.get() == kSnapshotTag) {  // checked above
     const bool replayable = r.get_bool();
     const auto count = static_cast<size_t>(r.get());
     if (replayable && count <= kLogCapacity) {

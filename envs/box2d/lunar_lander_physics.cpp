@@ -6,6 +6,7 @@
 
 #include <box2d/box2d.h>
 
+#include "core/error.h"
 #include "envs/box2d/body_state.h"
 
 namespace keel::envs {
@@ -323,6 +324,7 @@ size_t LanderSim::snapshot_size() {
 
 std::vector<double> LanderSim::snapshot() const {
   std::vector<double> out;
+  if (!world_) return std::vector<double>(snapshot_size(), 0.0);  // before the first reset
   out.reserve(snapshot_size());
   SnapshotWriter w(out);
   w.put(kSnapshotTag);
@@ -351,11 +353,14 @@ std::vector<double> LanderSim::snapshot() const {
 }
 
 void LanderSim::restore(std::span<const double> snap) {
+  if (snap.size() != snapshot_size() || snap[0] != kSnapshotTag)
+    throw Error("LunarLander state", "not a lander snapshot",
+                std::to_string(snapshot_size()) + " numbers starting with format tag " +
+                    std::to_string(kSnapshotTag),
+                std::to_string(snap.size()) + " numbers starting with " +
+                    (snap.empty() ? std::string("nothing") : std::to_string(snap[0])));
   SnapshotReader r(snap);
-  if (r.get() != kSnapshotTag) {
-    restore_directly(snap);
-    return;
-  }
+  r.get();  // tag
   const bool replayable = r.get_bool();
   const auto count = static_cast<size_t>(r.get());
   if (replayable && count <= kLogCapacity) {

@@ -153,6 +153,19 @@ TEST(Box2dEnvs, EditedSnapshotSetsTheBodiesDirectly) {
   }
 }
 
+TEST(Box2dEnvs, StateBeforeResetAndForeignStatesAreHandled) {
+  auto lander = make_env("LunarLander-v3");
+  auto walker = make_env("BipedalWalker-v3");
+  const std::vector<double> empty = lander->state();  // before any reset: zeros, no crash
+  EXPECT_THROW(lander->set_state(empty), Error);      // not a lander snapshot (tag 0)
+  walker->reset(1);
+  lander->reset(1);
+  EXPECT_THROW(lander->set_state(walker->state()), Error);  // wrong size
+  std::vector<double> s = lander->state();
+  s[0] = 7.0;  // wrong format tag
+  EXPECT_THROW(lander->set_state(s), Error);
+}
+
 TEST(Box2dEnvs, LanderHeuristicLands) {
   for (const char* id : {"LunarLander-v3", "LunarLanderContinuous-v3"}) {
     RolloutStats s = rollout_stats(id, "heuristic", 10, 42);
