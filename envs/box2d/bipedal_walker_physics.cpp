@@ -232,6 +232,9 @@ void WalkerSim::build_world() {
     b2RevoluteJointDef rjd;
     rjd.bodyA = a;
     rjd.bodyB = b;
+    // pybox2d's revoluteJointDef(bodyA=..., bodyB=...) sets referenceAngle to the bodies' angle
+    // difference at creation when none is given; Gymnasium relies on that, so do we.
+    rjd.referenceAngle = b->GetAngle() - a->GetAngle();
     rjd.localAnchorA.Set(0.0f, static_cast<float>(anchor_a_y));
     rjd.localAnchorB.Set(0.0f, static_cast<float>(kLegH / 2));
     rjd.enableMotor = true;

@@ -186,6 +186,9 @@ void LanderSim::build_world() {
     b2RevoluteJointDef rjd;
     rjd.bodyA = lander_;
     rjd.bodyB = leg;
+    // pybox2d's revoluteJointDef(bodyA=..., bodyB=...) sets referenceAngle to the bodies' angle
+    // difference at creation when none is given; Gymnasium relies on that, so do we.
+    rjd.referenceAngle = leg->GetAngle() - lander_->GetAngle();
     rjd.localAnchorA.Set(0.0f, 0.0f);
     rjd.localAnchorB.Set(static_cast<float>(i * kLegAway / kScale),
                          static_cast<float>(kLegDown / kScale));
