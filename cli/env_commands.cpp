@@ -12,6 +12,8 @@
 #include "envs/policy.h"
 #include "envs/registry.h"
 #include "envs/rollout.h"
+#include "agents/registry.h"
+#include "experiments/config.h"
 
 namespace keel::cli {
 namespace {
@@ -156,8 +158,16 @@ void add_list_command(CLI::App& app) {
                           : "",
                       env->max_episode_steps(), envs::has_heuristic(id) ? "  [heuristic]" : "");
       }
+    } else if (*what == "agents") {
+      for (const auto& name : agents::registry().names()) {
+        out.push_back(Json{{"name", name}, {"doc", agents::registry().at(name).doc}});
+        if (!*json) std::printf("%-10s %s\n", name.c_str(), agents::registry().at(name).doc.c_str());
+      }
     } else {
-      if (!*json) std::printf("(no %s registered yet)\n", what->c_str());
+      for (const auto& name : experiments::preset_names()) {
+        out.push_back(name);
+        if (!*json) std::printf("%s\n", name.c_str());
+      }
     }
     if (*json) std::printf("%s\n", out.dump(2).c_str());
   });

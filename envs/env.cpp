@@ -97,4 +97,17 @@ void Env::set_state(std::span<const double> state) {
   needs_reset_ = false;
 }
 
+EnvSnapshot Env::snapshot() const {
+  return EnvSnapshot{needs_reset_ && steps_ == 0 ? std::vector<double>() : state(), rng_.state(),
+                     steps_, return_, needs_reset_};
+}
+
+void Env::restore(const EnvSnapshot& snap) {
+  if (!snap.state.empty()) set_state(snap.state);
+  rng_.set_state(snap.rng);
+  steps_ = snap.steps;
+  return_ = snap.episode_return;
+  needs_reset_ = snap.needs_reset;
+}
+
 }  // namespace keel::envs

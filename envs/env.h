@@ -26,6 +26,16 @@ struct EpisodeStats {
   bool terminated = false;
 };
 
+// Everything needed to continue an env exactly where it was (checkpoints): physics state, RNG
+// stream and the episode's bookkeeping.
+struct EnvSnapshot {
+  std::vector<double> state;
+  RngState rng;
+  int64_t steps = 0;
+  double episode_return = 0.0;
+  bool needs_reset = true;
+};
+
 // What a concrete env sees of an action: `index` for Discrete spaces, `values` for Box spaces.
 struct Action {
   int64_t index = 0;
@@ -69,6 +79,9 @@ class Env {
   virtual std::vector<double> state() const = 0;
   // Sets the physics state and makes the env ready to step (a fresh episode from that state).
   void set_state(std::span<const double> state);
+
+  EnvSnapshot snapshot() const;
+  void restore(const EnvSnapshot& snap);
 
   int64_t episode_steps() const { return steps_; }
   double episode_return() const { return return_; }

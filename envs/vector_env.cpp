@@ -119,4 +119,23 @@ void VectorEnv::step(const Eigen::MatrixXf& actions) {
   });
 }
 
+std::vector<EnvSnapshot> VectorEnv::snapshot() const {
+  std::vector<EnvSnapshot> out;
+  out.reserve(envs_.size());
+  for (const auto& e : envs_) out.push_back(e->snapshot());
+  return out;
+}
+
+void VectorEnv::restore(const std::vector<EnvSnapshot>& snaps) {
+  if (snaps.size() != envs_.size())
+    throw Error("VectorEnv " + envs_[0]->id(), "snapshot count mismatch", std::to_string(envs_.size()),
+                std::to_string(snaps.size()));
+  for (int i = 0; i < num_envs(); ++i) {
+    envs_[i]->restore(snaps[i]);
+    auto o = envs_[i]->observation();
+    std::memcpy(obs_.col(i).data(), o.data(), sizeof(float) * o.size());
+  }
+  finished_.clear();
+}
+
 }  // namespace keel::envs

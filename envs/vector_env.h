@@ -58,6 +58,10 @@ class VectorEnv {
   // Episodes that ended in the last step().
   const std::vector<FinishedEpisode>& finished() const { return finished_; }
 
+  // Checkpoints: every env's snapshot; restore() also rebuilds observations().
+  std::vector<EnvSnapshot> snapshot() const;
+  void restore(const std::vector<EnvSnapshot>& snaps);
+
   Env& env(int i) { return *envs_[i]; }
   bool parallel() const { return parallel_; }
   VectorMode mode() const { return mode_; }

@@ -1,0 +1,59 @@
+#include "experiments/progress.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+
+namespace keel::experiments {
+
+Progress::Progress(const std::string& mode, int64_t total_steps, std::optional<double> threshold)
+    : total_(total_steps), threshold_(threshold) {
+  const bool tty = ::isatty(STDOUT_FILENO) != 0;
+  bar_ = mode == "bar" || (mode == "auto" && tty);
+  lines_ = mode == "lines" || (mode == "auto" && !tty);
+}
+
+void Progress::draw(int64_t steps, double wall) {
+  const double frac = total_ > 0 ? std::min(1.0, static_cast<double>(steps) / total_) : 0.0;
+  const int width = 24, filled = static_cast<int>(frac * width);
+  char bar[width + 1];
+  for (int i = 0; i < width; ++i) bar[i] = i < filled ? '#' : '-';
+  bar[width] = '\0';
+  const double sps = wall > 0 ? steps / wall : 0.0;
+  const double eta = sps > 0 ? (total_ - steps) / sps : 0.0;
+  char recent[32] = "-", eval[32] = "-";
+  if (has_recent_) std::snprintf(recent, sizeof recent, "%.1f", recent_);
+  if (has_eval_) std::snprintf(eval, sizeof eval, "%.1f", eval_);
+  std::printf("\r[%s] %lld/%lld steps | %.3g steps/s | return %s | eval %s | ETA %.0fs   ", bar,
+              static_cast<long long>(steps), static_cast<long long>(total_), sps, recent, eval, eta);
+  std::fflush(stdout);
+}
+
+void Progress::tick(int64_t steps, double wall) {
+  if (!bar_ || wall - last_draw_ < 0.1) return;
+  last_draw_ = wall;
+  draw(steps, wall);
+}
+
+void Progress::row(const runtime::ProgressRow& r) {
+  has_recent_ = !std::isnan(r.recent_return_mean);
+  recent_ = r.recent_return_mean;
+  has_eval_ = r.has_eval;
+  eval_ = r.eval.mean;
+  if (bar_) draw(r.env_steps, r.wall_s);
+  if (lines_) {
+    std::printf("steps %lld  wall %.2fs  steps/s %.3g  return %s  eval %.2f ± %.2f%s\n",
+                static_cast<long long>(r.env_steps), r.wall_s, r.steps_per_s,
+                has_recent_ ? std::to_string(r.recent_return_mean).c_str() : "-", r.eval.mean, r.eval.std,
+                threshold_ && r.eval.mean >= *threshold_ ? "  (threshold reached)" : "");
+    std::fflush(stdout);
+  }
+}
+
+void Progress::finish() {
+  if (bar_) std::printf("\n");
+  std::fflush(stdout);
+}
+
+}  // namespace keel::experiments

@@ -1,0 +1,270 @@
+#include "runtime/sync_trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "core/fpu.h"
+#include "replay/checkpoint.h"
+
+namespace keel::runtime {
+namespace {
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void put_string(replay::ByteWriter& w, const std::string& s) {
+  w.put<uint32_t>(static_cast<uint32_t>(s.size()));
+  w.bytes(s.data(), s.size());
+}
+std::string get_string(replay::ByteReader& r) {
+  const uint32_t n = r.get<uint32_t>();
+  if (n > r.remaining()) r.shape_error("string length", "<= " + std::to_string(r.remaining()), std::to_string(n));
+  std::string s(n, '\0');
+  r.bytes(s.data(), n);
+  return s;
+}
+
+void put_row(replay::ByteWriter& w, const ProgressRow& row) {
+  w.put<int64_t>(row.env_steps);
+  w.put<double>(row.wall_s);
+  w.put<double>(row.steps_per_s);
+  w.put<int64_t>(row.episodes);
+  w.put<double>(row.recent_return_mean);
+  w.put<EvalResult>(row.eval);
+  w.put<uint8_t>(row.has_eval);
+  w.put<uint32_t>(static_cast<uint32_t>(row.agent.size()));
+  for (const auto& [k, v] : row.agent) {
+    put_string(w, k);
+    w.put<double>(v);
+  }
+}
+ProgressRow get_row(replay::ByteReader& r) {
+  ProgressRow row;
+  row.env_steps = r.get<int64_t>();
+  row.wall_s = r.get<double>();
+  row.steps_per_s = r.get<double>();
+  row.episodes = r.get<int64_t>();
+  row.recent_return_mean = r.get<double>();
+  row.eval = r.get<EvalResult>();
+  row.has_eval = r.get<uint8_t>() != 0;
+  const uint32_t n = r.get<uint32_t>();
+  for (uint32_t i = 0; i < n; ++i) {
+    std::string k = get_string(r);
+    row.agent.emplace_back(std::move(k), r.get<double>());
+  }
+  return row;
+}
+constexpr uint32_t kTrainerStateMagic = 0x4b53594e;  // "KSYN"
+}  // namespace
+
+SyncTrainer::SyncTrainer(agents::Agent& agent, envs::VectorEnv& train_envs,
+                         envs::VectorEnv& eval_envs, TrainerOptions options, TrainerHooks hooks)
+    : agent_(agent), envs_(train_envs), eval_envs_(eval_envs), o_(options), hooks_(std::move(hooks)) {
+  if (o_.total_steps <= 0) throw Error("training.total_steps", "must be positive", "> 0", std::to_string(o_.total_steps));
+}
+
+double SyncTrainer::wall_s() const { return wall_before_ + (started_ ? now_s() - session_start_ : 0.0); }
+
+TrainStatus SyncTrainer::run(const std::atomic<bool>* stop) {
+  ScopedFlushDenormals ftz;
+  session_start_ = now_s();
+  if (!started_ && env_steps_ == 0) {
+    obs_ = envs_.reset(Rng::derive_seed(o_.seed, "train-envs", 0));
+    next_eval_ = o_.eval_every > 0 ? o_.eval_every : std::numeric_limits<int64_t>::max();
+    next_checkpoint_ = o_.checkpoint_every > 0 ? o_.checkpoint_every : std::numeric_limits<int64_t>::max();
+  }
+  started_ = true;
+  bool checkpoint_pending = false;
+  int64_t ticks = 0;
+  while (env_steps_ < o_.total_steps) {
+    step_once();
+    if (env_steps_ >= next_eval_) {
+      while (next_eval_ <= env_steps_) next_eval_ += o_.eval_every;
+      eval_point();
+      if (o_.stop_on_threshold && first_reached_) {
+        if (hooks_.on_checkpoint) hooks_.on_checkpoint();
+        return TrainStatus::kReachedThreshold;
+      }
+    }
+    if (env_steps_ >= next_checkpoint_) {
+      while (next_checkpoint_ <= env_steps_) next_checkpoint_ += o_.checkpoint_every;
+      checkpoint_pending = true;
+    }
+    const bool stopping = (stop && stop->load(std::memory_order_relaxed)) ||
+                          (o_.stop_after > 0 && env_steps_ >= o_.stop_after);
+    if ((checkpoint_pending || stopping) && agent_.can_checkpoint()) {
+      checkpoint_pending = false;
+      if (hooks_.on_checkpoint) hooks_.on_checkpoint();
+      if (stopping) return TrainStatus::kStopped;
+    }
+    if (hooks_.on_tick && (++ticks & 63) == 0) hooks_.on_tick(env_steps_, wall_s());
+  }
+  if (!last_row_ || last_row_->env_steps != env_steps_) eval_point();
+  if (hooks_.on_checkpoint) hooks_.on_checkpoint();
+  return first_reached_ ? TrainStatus::kReachedThreshold : TrainStatus::kCompleted;
+}
+
+void SyncTrainer::step_once() {
+  agent_.act(obs_, /*explore=*/true, actions_);
+  if (envs_.action_space().is_discrete()) {
+    envs_.step(actions_.discrete);
+  } else {
+    envs_.step(actions_.continuous);
+  }
+  agent_.observe(agents::StepView{obs_, actions_, envs_.rewards(), envs_.terminated(),
+                                  envs_.truncated(), envs_.observations(),
+                                  envs_.final_observations()});
+  env_steps_ += envs_.num_envs();
+  for (const auto& f : envs_.finished()) {
+    ++episodes_;
+    recent_returns_.push_back(f.episode_return);
+    if (recent_returns_.size() > 100) recent_returns_.pop_front();
+  }
+  obs_ = envs_.observations();
+  agents::Metrics m;
+  if (agent_.update(m)) last_metrics_ = std::move(m);
+}
+
+EvalResult SyncTrainer::evaluate() {
+  const int n = eval_envs_.num_envs();
+  Eigen::MatrixXf obs = eval_envs_.reset(Rng::derive_seed(o_.seed, "eval", static_cast<uint64_t>(eval_count_++)));
+  std::vector<uint8_t> done(n, 0);
+  std::vector<double> returns(n, 0.0), lengths(n, 0.0);
+  agents::Actions a;
+  int remaining = n;
+  while (remaining > 0) {
+    agent_.act(obs, !o_.eval_deterministic, a);
+    if (eval_envs_.action_space().is_discrete()) {
+      eval_envs_.step(a.discrete);
+    } else {
+      eval_envs_.step(a.continuous);
+    }
+    for (const auto& f : eval_envs_.finished()) {
+      if (done[f.env_index]) continue;
+      done[f.env_index] = 1;
+      returns[f.env_index] = f.episode_return;
+      lengths[f.env_index] = static_cast<double>(f.length);
+      --remaining;
+    }
+    obs = eval_envs_.observations();
+  }
+  EvalResult r;
+  r.episodes = n;
+  double sum = 0, sq = 0, len = 0;
+  r.min = returns[0];
+  r.max = returns[0];
+  for (int i = 0; i < n; ++i) {
+    sum += returns[i];
+    len += lengths[i];
+    r.min = std::min(r.min, returns[i]);
+    r.max = std::max(r.max, returns[i]);
+  }
+  r.mean = sum / n;
+  for (double x : returns) sq += (x - r.mean) * (x - r.mean);
+  r.std = std::sqrt(sq / n);
+  r.mean_length = len / n;
+  return r;
+}
+
+void SyncTrainer::eval_point() {
+  ProgressRow row;
+  row.env_steps = env_steps_;
+  row.wall_s = wall_s();
+  row.steps_per_s = row.wall_s > 0 ? static_cast<double>(env_steps_) / row.wall_s : 0.0;
+  row.episodes = episodes_;
+  if (recent_returns_.empty()) {
+    row.recent_return_mean = std::numeric_limits<double>::quiet_NaN();
+  } else {
+    double s = 0;
+    for (double x : recent_returns_) s += x;
+    row.recent_return_mean = s / static_cast<double>(recent_returns_.size());
+  }
+  row.eval = evaluate();
+  row.has_eval = true;
+  row.agent = last_metrics_;
+  if (o_.threshold && !first_reached_ && row.eval.mean >= *o_.threshold) first_reached_ = row;
+  last_row_ = row;
+  if (hooks_.on_row) hooks_.on_row(row);
+}
+
+std::string SyncTrainer::save_state() const {
+  std::string out;
+  replay::ByteWriter w(out);
+  w.put<uint32_t>(kTrainerStateMagic);
+  w.put<int64_t>(env_steps_);
+  w.put<int64_t>(episodes_);
+  w.put<int64_t>(next_eval_);
+  w.put<int64_t>(next_checkpoint_);
+  w.put<int64_t>(eval_count_);
+  w.put<double>(wall_s());
+  w.put<uint32_t>(static_cast<uint32_t>(recent_returns_.size()));
+  for (double x : recent_returns_) w.put<double>(x);
+  for (const auto* row : {&first_reached_, &last_row_}) {
+    w.put<uint8_t>(row->has_value());
+    if (*row) put_row(w, **row);
+  }
+  w.put<uint32_t>(static_cast<uint32_t>(last_metrics_.size()));
+  for (const auto& [k, v] : last_metrics_) {
+    put_string(w, k);
+    w.put<double>(v);
+  }
+  const auto snaps = envs_.snapshot();
+  w.put<uint32_t>(static_cast<uint32_t>(snaps.size()));
+  for (const auto& s : snaps) {
+    w.put<uint32_t>(static_cast<uint32_t>(s.state.size()));
+    w.bytes(s.state.data(), sizeof(double) * s.state.size());
+    w.rng(s.rng);
+    w.put<int64_t>(s.steps);
+    w.put<double>(s.episode_return);
+    w.put<uint8_t>(s.needs_reset);
+  }
+  agent_.save(w);
+  return out;
+}
+
+void SyncTrainer::load_state(const std::string& bytes, const std::string& where) {
+  replay::ByteReader r(bytes, where);
+  if (r.get<uint32_t>() != kTrainerStateMagic) r.shape_error("trainer state", "a Keel training state", "something else");
+  env_steps_ = r.get<int64_t>();
+  episodes_ = r.get<int64_t>();
+  next_eval_ = r.get<int64_t>();
+  next_checkpoint_ = r.get<int64_t>();
+  eval_count_ = r.get<int64_t>();
+  wall_before_ = r.get<double>();
+  recent_returns_.clear();
+  const uint32_t nr = r.get<uint32_t>();
+  if (nr > 100) r.shape_error("recent returns", "<= 100", std::to_string(nr));
+  for (uint32_t i = 0; i < nr; ++i) recent_returns_.push_back(r.get<double>());
+  for (auto* row : {&first_reached_, &last_row_}) {
+    row->reset();
+    if (r.get<uint8_t>()) *row = get_row(r);
+  }
+  last_metrics_.clear();
+  const uint32_t nm = r.get<uint32_t>();
+  for (uint32_t i = 0; i < nm; ++i) {
+    std::string k = get_string(r);
+    last_metrics_.emplace_back(std::move(k), r.get<double>());
+  }
+  const uint32_t ne = r.get<uint32_t>();
+  r.expect_equal<uint32_t>("number of envs", static_cast<uint32_t>(envs_.num_envs()), ne);
+  std::vector<envs::EnvSnapshot> snaps(ne);
+  for (auto& s : snaps) {
+    const uint32_t n = r.get<uint32_t>();
+    if (n > r.remaining() / sizeof(double)) r.shape_error("env state size", "a sane size", std::to_string(n));
+    s.state.resize(n);
+    r.bytes(s.state.data(), sizeof(double) * n);
+    s.rng = r.rng();
+    s.steps = r.get<int64_t>();
+    s.episode_return = r.get<double>();
+    s.needs_reset = r.get<uint8_t>() != 0;
+  }
+  envs_.restore(snaps);
+  obs_ = envs_.observations();
+  agent_.load(r);
+  r.expect_end();
+  started_ = true;
+}
+
+}  // namespace keel::runtime
