@@ -7,6 +7,22 @@
 #include "replay/checkpoint.h"
 
 namespace keel::replay {
+namespace {
+// An odd stride near 0.618 · n that is coprime with n, so k -> (k · stride) mod n is a permutation.
+int64_t segment_stride(int64_t n) {
+  if (n <= 2) return 1;
+  for (int64_t s = static_cast<int64_t>(0.618 * static_cast<double>(n)); s > 1; --s) {
+    int64_t a = n, b = s;
+    while (b != 0) {
+      const int64_t t = a % b;
+      a = b;
+      b = t;
+    }
+    if (a == 1) return s;
+  }
+  return 1;
+}
+}  // namespace
 
 PrioritizedReplay::PrioritizedReplay(const TransitionSpec& spec, int64_t capacity,
                                      PrioritizedConfig config)
@@ -55,26 +71,34 @@ void PrioritizedReplay::sample(int64_t batch_size, double beta, Rng& rng, Batch&
   const double total = sum_.total();
   const double segment = total / static_cast<double>(batch_size);
   u_.resize(static_cast<size_t>(batch_size));
+  // Sample k comes from segment (k · stride) mod B: still one sample per segment, but the slots
+  // are not in increasing order, which spreads concurrent memory accesses (faster gathers).
+  const int64_t stride = segment_stride(batch_size);
+  int64_t seg = 0;
   for (int64_t k = 0; k < batch_size; ++k) {
-    u_[k] = std::min((static_cast<double>(k) + rng.uniform()) * segment, total);
+    u_[k] = std::min((static_cast<double>(seg) + rng.uniform()) * segment, total);
+    seg += stride;
+    if (seg >= batch_size) seg -= batch_size;
   }
   sum_.find_batch(u_, out.indices);
   base_.storage().gather(out.indices, out);
   // w_i / max_j w_j = (p_i / p_min)^-beta
   const double p_min = min_.min();
+  const auto neg_beta = static_cast<float>(-beta);
   for (int64_t k = 0; k < batch_size; ++k) {
     const double p = sum_.get(out.indices[k]);
-    out.weights[k] = static_cast<float>(std::pow(p / p_min, -beta));
+    out.weights[k] = std::pow(static_cast<float>(p / p_min), neg_beta);
   }
 }
 
 void PrioritizedReplay::update_priorities(std::span<const int64_t> idx,
                                           std::span<const float> priorities) {
   p_.resize(idx.size());
+  const auto alpha = static_cast<float>(config_.alpha);
   for (size_t k = 0; k < idx.size(); ++k) {
     const double raw = std::abs(static_cast<double>(priorities[k])) + config_.epsilon;
     max_priority_ = std::max(max_priority_, raw);
-    p_[k] = std::pow(raw, config_.alpha);
+    p_[k] = std::pow(static_cast<float>(raw), alpha);
   }
   sum_.set_batch(idx, p_);
   min_.set_batch(idx, p_);

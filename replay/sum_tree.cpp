@@ -80,16 +80,21 @@ void SumTree::set(int64_t i, double p) {
 }
 
 void SumTree::set_batch(std::span<const int64_t> idx, std::span<const double> p) {
+  constexpr size_t kAhead = 16;
+  const size_t n = idx.size();
   double* leaves = t_.level(t_.depth());
-  for (size_t k = 0; k < idx.size(); ++k) leaves[idx[k]] = p[k];
+  for (size_t k = 0; k < n; ++k) {
+    if (k + kAhead < n) detail::prefetch(leaves + idx[k + kAhead]);
+    leaves[idx[k]] = p[k];
+  }
   int shift = 0;
   for (int l = t_.depth() - 1; l >= 0; --l) {
     shift += 3;
     double* parent = t_.level(l);
     const double* child = t_.level(l + 1);
-    for (size_t k = 0; k < idx.size(); ++k) {
+    for (size_t k = 0; k < n; ++k) {
+      if (k + kAhead < n) detail::prefetch(parent + (idx[k + kAhead] >> shift));
       const int64_t j = idx[k] >> shift;
-      detail::prefetch(child + 8 * (idx[std::min(k + 8, idx.size() - 1)] >> shift));
       parent[j] = sum8(child + 8 * j);
     }
   }
@@ -114,22 +119,20 @@ int64_t SumTree::find(double u) const {
 }
 
 void SumTree::find_batch(std::span<const double> u, std::span<int64_t> out) const {
+  // All queries advance one level at a time; within a level, the node of query k + kAhead is
+  // prefetched while query k descends, keeping a bounded number of misses in flight.
+  constexpr size_t kAhead = 16;
   const size_t n = u.size();
-  constexpr size_t kChunk = 256;
-  double rest[kChunk];
-  for (size_t base = 0; base < n; base += kChunk) {
-    const size_t m = std::min(kChunk, n - base);
-    for (size_t k = 0; k < m; ++k) {
-      rest[k] = u[base + k];
-      out[base + k] = 0;
-    }
-    for (int l = 1; l <= t_.depth(); ++l) {
-      const double* level = t_.level(l);
-      for (size_t k = 0; k < m; ++k) detail::prefetch(level + 8 * out[base + k]);
-      for (size_t k = 0; k < m; ++k) {
-        const int64_t j = out[base + k];
-        out[base + k] = 8 * j + descend(level + 8 * j, rest[k]);
-      }
+  std::vector<double>& rest = scratch_;
+  rest.assign(u.begin(), u.end());
+  std::fill(out.begin(), out.end(), 0);
+  for (int l = 1; l <= t_.depth(); ++l) {
+    const double* level = t_.level(l);
+    for (size_t k = 0; k < std::min(n, kAhead); ++k) detail::prefetch(level + 8 * out[k]);
+    for (size_t k = 0; k < n; ++k) {
+      if (k + kAhead < n) detail::prefetch(level + 8 * out[k + kAhead]);
+      const int64_t j = out[k];
+      out[k] = 8 * j + descend(level + 8 * j, rest[k]);
     }
   }
 }
@@ -182,14 +185,20 @@ void MinTree::set(int64_t i, double p) {
 }
 
 void MinTree::set_batch(std::span<const int64_t> idx, std::span<const double> p) {
+  constexpr size_t kAhead = 16;
+  const size_t n = idx.size();
   double* leaves = t_.level(t_.depth());
-  for (size_t k = 0; k < idx.size(); ++k) leaves[idx[k]] = p[k];
+  for (size_t k = 0; k < n; ++k) {
+    if (k + kAhead < n) detail::prefetch(leaves + idx[k + kAhead]);
+    leaves[idx[k]] = p[k];
+  }
   int shift = 0;
   for (int l = t_.depth() - 1; l >= 0; --l) {
     shift += 3;
     double* parent = t_.level(l);
     const double* child = t_.level(l + 1);
-    for (size_t k = 0; k < idx.size(); ++k) {
+    for (size_t k = 0; k < n; ++k) {
+      if (k + kAhead < n) detail::prefetch(parent + (idx[k + kAhead] >> shift));
       const int64_t j = idx[k] >> shift;
       parent[j] = min8(child + 8 * j);
     }

@@ -66,7 +66,8 @@ class SumTree {
  private:
   void refresh(int64_t leaf);
   int64_t capacity_;
-  detail::TreeLevels t_;  // level depth() holds the leaves; level l has 8^l entries
+  detail::TreeLevels t_;                 // level depth() holds the leaves; level l has 8^l entries
+  mutable std::vector<double> scratch_;  // find_batch's remainders (not thread-safe)
 };
 
 class MinTree {
