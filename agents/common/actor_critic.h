@@ -26,6 +26,12 @@ struct ActorCriticSpec {
   double log_std_init = 0.0;
 };
 
+struct AgentSetup;
+// The spec for an env's spaces (obs size, discrete or continuous, action count or size).
+ActorCriticSpec actor_critic_spec(const AgentSetup& setup, std::vector<int> pi_layers,
+                                  std::vector<int> vf_layers, std::string activation,
+                                  bool ortho_init, double log_std_init);
+
 // What acting produces for N observations.
 struct ActorCriticStep {
   std::vector<int> discrete;       // N sampled / greedy actions (discrete)
