@@ -320,6 +320,13 @@ TEST(Tape, ClearReusesStorageAndGradientsAccumulate) {
   t.clear();
   t.backward(t.param(w) * t.param(w) + t.param(w));
   EXPECT_FLOAT_EQ(w.grad(0, 0), 5.f);
+  // a constant made from a tape value survives the node vector growing
+  for (int k = 0; k < 100; ++k) {
+    t.clear();
+    Var a = t.param(w);
+    for (int j = 0; j < k; ++j) a = t.constant(a.value());
+    EXPECT_FLOAT_EQ(a.item(), 2.f);
+  }
   // constants get no gradient and a constant-only loss leaves parameters alone
   t.clear();
   t.backward(sum(t.constant(Eigen::MatrixXf::Ones(2, 2))));
