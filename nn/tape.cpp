@@ -27,6 +27,13 @@ int Tape::push(Op op, int a, int b, int c) {
 }
 
 Var Tape::constant(const Eigen::MatrixXf& v) {
+  if (count_ == static_cast<int>(nodes_.size())) {
+    // push() may grow the node vector; v may live in it (tape.constant(var.value())).
+    Eigen::MatrixXf copy = v;
+    const int id = push(Op::kConstant);
+    nodes_[id].value = std::move(copy);
+    return {this, id};
+  }
   const int id = push(Op::kConstant);
   nodes_[id].value = v;
   return {this, id};

@@ -113,7 +113,8 @@ class Tape {
   int size() const { return count_; }
 
   // Leaves. constant() copies the matrix into the tape; constant_ref() only points at it (it must
-  // stay alive and unchanged until backward() returns) and saves the copy for large inputs.
+  // stay alive and unchanged until backward() returns, and must not be a value of this tape) and
+  // saves the copy for large inputs.
   Var constant(const Eigen::MatrixXf& v);
   Var constant(float v);
   Var constant_ref(const Eigen::MatrixXf& v);
