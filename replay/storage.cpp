@@ -169,6 +169,13 @@ void TransitionStorage::gather(std::span<const int64_t> idx, Batch& out, int64_t
   }
 }
 
+void TransitionStorage::prefetch(int64_t slot) const {
+  prefetch_range(obs_buf_.data() + obs_bytes_ * static_cast<size_t>(slot), obs_bytes_);
+  prefetch_range(next_record(slot), meta_offset_ + sizeof(Meta));
+  if (actions_ != nullptr)
+    prefetch_range(actions_ + slot * spec_.act_dim, sizeof(float) * spec_.act_dim);
+}
+
 void TransitionStorage::read_obs(int64_t slot, float* out) const {
   const std::byte* p = obs_buf_.data() + obs_bytes_ * slot;
   if (spec_.obs_type == ObsType::kFloat32) {

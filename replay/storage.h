@@ -30,6 +30,8 @@ class TransitionStorage {
   // Writes transitions [first, first + n) of `b` into slots [slot, slot + n) (no wrap).
   void write_columns(int64_t slot, int64_t n, const TransitionBatchView& b, int64_t first = 0);
 
+  // Starts loading slot's lines into the cache (the gather of it then mostly hits).
+  void prefetch(int64_t slot) const;
   // Copies the slots idx[k] into columns out_offset + k of `out` (shaped by Batch::resize).
   void gather(std::span<const int64_t> idx, Batch& out, int64_t out_offset = 0) const;
 

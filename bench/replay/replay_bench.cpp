@@ -19,12 +19,6 @@
 namespace keel::replay {
 namespace {
 
-// Reported next to mean/median/stddev with --benchmark_repetitions: on a shared 2-core VM the
-// least-disturbed repetition is the closest to the code's own cost.
-double min_of(const std::vector<double>& v) {
-  return *std::min_element(v.begin(), v.end());
-}
-
 // Per-call latency: on a loaded machine the mean is dominated by preemption; the median call
 // (p50_us) shows the code's own cost. Timing one call adds ~30 ns.
 class Latency {
@@ -136,7 +130,7 @@ void BM_UniformInsertBatch(benchmark::State& state) {
   lat.report(state);
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_UniformInsertBatch)->ComputeStatistics("min", min_of)->Arg(16)->Arg(256)->Arg(4096);
+BENCHMARK(BM_UniformInsertBatch)->Arg(16)->Arg(256)->Arg(4096);
 
 // Single-transition inserts (256 per iteration, so loop overhead is amortised).
 void BM_UniformInsertSingle(benchmark::State& state) {
@@ -156,7 +150,7 @@ void BM_UniformInsertSingle(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
-BENCHMARK(BM_UniformInsertSingle)->ComputeStatistics("min", min_of);
+BENCHMARK(BM_UniformInsertSingle);
 
 void BM_UniformInsertBatchUint8(benchmark::State& state) {
   static UniformReplay r(bench_spec(ObsType::kUint8), kCapacity);
@@ -167,7 +161,7 @@ void BM_UniformInsertBatchUint8(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
-BENCHMARK(BM_UniformInsertBatchUint8)->ComputeStatistics("min", min_of);
+BENCHMARK(BM_UniformInsertBatchUint8);
 
 // Uniform sample of 256 (obs and next obs gathered) from 10^6.
 void BM_UniformSample256(benchmark::State& state) {
@@ -185,7 +179,7 @@ void BM_UniformSample256(benchmark::State& state) {
   lat.report(state);
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
-BENCHMARK(BM_UniformSample256)->ComputeStatistics("min", min_of);
+BENCHMARK(BM_UniformSample256);
 
 void BM_PrioritizedSample256(benchmark::State& state) {
   PrioritizedReplay& r = full_prioritized();
@@ -202,7 +196,7 @@ void BM_PrioritizedSample256(benchmark::State& state) {
   lat.report(state);
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
-BENCHMARK(BM_PrioritizedSample256)->ComputeStatistics("min", min_of);
+BENCHMARK(BM_PrioritizedSample256);
 
 // The learner's PER step: sample 256, then update their priorities.
 void BM_PrioritizedSampleUpdate256(benchmark::State& state) {
@@ -222,7 +216,7 @@ void BM_PrioritizedSampleUpdate256(benchmark::State& state) {
   lat.report(state);
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
-BENCHMARK(BM_PrioritizedSampleUpdate256)->ComputeStatistics("min", min_of);
+BENCHMARK(BM_PrioritizedSampleUpdate256);
 
 void BM_PrioritizedInsertBatch(benchmark::State& state) {
   PrioritizedReplay& r = full_prioritized();
@@ -233,7 +227,7 @@ void BM_PrioritizedInsertBatch(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_PrioritizedInsertBatch)->ComputeStatistics("min", min_of)->Arg(256);
+BENCHMARK(BM_PrioritizedInsertBatch)->Arg(256);
 
 // N-step accumulation (n = 3) of a 16-env vector step into the replay.
 void BM_NStepPush16(benchmark::State& state) {
@@ -243,7 +237,7 @@ void BM_NStepPush16(benchmark::State& state) {
   for (auto _ : state) nstep.push(d.view, r);
   state.SetItemsProcessed(state.iterations() * 16);
 }
-BENCHMARK(BM_NStepPush16)->ComputeStatistics("min", min_of);
+BENCHMARK(BM_NStepPush16);
 
 // GAE over T = 128 steps × N = 16 envs.
 void BM_RolloutGae(benchmark::State& state) {
@@ -264,7 +258,7 @@ void BM_RolloutGae(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * 128 * 16);
 }
-BENCHMARK(BM_RolloutGae)->ComputeStatistics("min", min_of);
+BENCHMARK(BM_RolloutGae);
 
 // Threaded replay: 2 producer threads insert batches of 256 while 1 learner thread samples
 // batches of 256. Arg = samples_per_insert × 100 (100: the learner samples exactly as many
@@ -314,7 +308,7 @@ void BM_ConcurrentTwoProducersOneConsumer(benchmark::State& state) {
   state.counters["sample_waits"] = static_cast<double>(after.sample_waits - before.sample_waits);
 }
 BENCHMARK(BM_ConcurrentTwoProducersOneConsumer)
-    ->ComputeStatistics("min", min_of)
+
     ->Arg(100)
     ->Arg(0)
     ->UseRealTime()
