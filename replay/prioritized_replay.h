@@ -18,8 +18,8 @@
 namespace keel::replay {
 
 struct PrioritizedConfig {
-  double alpha = 0.6;                 // priority exponent (0 = uniform)
-  double epsilon = 1e-6;              // added to |priority| so nothing becomes unsampleable
+  double alpha = 0.6;     // priority exponent (0 = uniform)
+  double epsilon = 1e-6;  // added to |priority|; keep > 0 (a zero priority zeroes every weight)
   double initial_max_priority = 1.0;  // priority of the first transitions
 };
 
