@@ -29,7 +29,7 @@ PrioritizedReplay::PrioritizedReplay(const TransitionSpec& spec, int64_t capacit
     : config_(config),
       base_(spec, capacity),
       sum_(capacity),
-      min_(capacity),
+      min_(sum_),
       max_priority_(config.initial_max_priority) {
   if (!(config.alpha >= 0.0)) {
     throw Error("prioritized replay", "alpha must be >= 0", ">= 0", std::to_string(config.alpha));
@@ -45,7 +45,7 @@ void PrioritizedReplay::set_new(int64_t first, int64_t n) {
   while (n > 0) {
     const int64_t chunk = std::min(n, cap - first);
     sum_.set_range(first, chunk, p);
-    min_.set_range(first, chunk, p);
+    min_.update_range(sum_, first, chunk);
     n -= chunk;
     first = 0;
   }
@@ -55,7 +55,7 @@ int64_t PrioritizedReplay::add_one(const TransitionView& t) {
   const int64_t slot = base_.add_one(t);
   const double p = std::pow(max_priority_, config_.alpha);
   sum_.set(slot, p);
-  min_.set(slot, p);
+  min_.update(sum_, slot);
   return slot;
 }
 
@@ -106,7 +106,7 @@ void PrioritizedReplay::update_priorities(std::span<const int64_t> idx,
     p_[k] = std::pow(static_cast<float>(raw), alpha);
   }
   sum_.set_batch(idx, p_);
-  min_.set_batch(idx, p_);
+  min_.update_batch(sum_, idx);
 }
 
 std::string PrioritizedReplay::save_bytes(const Rng* rng) const {
@@ -136,7 +136,7 @@ void PrioritizedReplay::load_bytes(std::string_view bytes, Rng* rng, const std::
     }
   }
   sum_.assign(p);
-  min_.assign(p);
+  min_.rebuild(sum_);
   read_rng(r, rng);
   r.expect_end();
 }

@@ -11,7 +11,7 @@
 namespace keel::replay {
 namespace detail {
 
-TreeLevels::TreeLevels(int64_t capacity, double fill) {
+TreeLevels::TreeLevels(int64_t capacity, double fill, bool with_leaves) {
   if (capacity <= 0) {
     throw Error("replay tree", "capacity must be positive", "> 0", std::to_string(capacity));
   }
@@ -23,6 +23,10 @@ TreeLevels::TreeLevels(int64_t capacity, double fill) {
   }
   int64_t n = 1;
   for (int l = 0; l <= depth_; ++l) {
+    if (l == depth_ && !with_leaves) {
+      levels_.emplace_back();
+      break;
+    }
     levels_.emplace_back(sizeof(double) * static_cast<size_t>(std::max<int64_t>(8, n)));
     double* v = level(l);
     std::fill(v, v + std::max<int64_t>(8, n), fill);
@@ -35,6 +39,13 @@ TreeLevels::TreeLevels(int64_t capacity, double fill) {
 namespace {
 inline double sum8(const double* c) {
   return ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
+}
+// Minimum of the positive entries (+infinity when none).
+inline double min_positive8(const double* c) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  double m = kInf;
+  for (int k = 0; k < 8; ++k) m = std::min(m, c[k] > 0.0 ? c[k] : kInf);
+  return m;
 }
 inline double min8(const double* c) {
   return std::min(std::min(std::min(c[0], c[1]), std::min(c[2], c[3])),
@@ -168,66 +179,63 @@ double SumTree::max_relative_error() const {
   return worst;
 }
 
-MinTree::MinTree(int64_t capacity)
-    : capacity_(capacity), t_(capacity, std::numeric_limits<double>::infinity()) {}
+MinTree::MinTree(const SumTree& tree)
+    : t_(tree.capacity(), std::numeric_limits<double>::infinity(), /*with_leaves=*/false) {
+  rebuild(tree);
+}
 
-void MinTree::refresh(int64_t leaf) {
-  int64_t j = leaf;
-  for (int l = t_.depth() - 1; l >= 0; --l) {
+void MinTree::update(const SumTree& tree, int64_t i) {
+  int64_t j = i >> 3;
+  const int bottom = t_.depth() - 1;
+  t_.level(bottom)[j] = min_positive8(tree.leaves() + 8 * j);
+  for (int l = bottom - 1; l >= 0; --l) {
     j >>= 3;
     t_.level(l)[j] = min8(t_.level(l + 1) + 8 * j);
   }
 }
 
-void MinTree::set(int64_t i, double p) {
-  t_.level(t_.depth())[i] = p;
-  refresh(i);
-}
-
-void MinTree::set_batch(std::span<const int64_t> idx, std::span<const double> p) {
+void MinTree::update_batch(const SumTree& tree, std::span<const int64_t> idx) {
   constexpr size_t kAhead = 16;
   const size_t n = idx.size();
-  double* leaves = t_.level(t_.depth());
+  const int bottom = t_.depth() - 1;
+  double* parent = t_.level(bottom);
+  const double* leaves = tree.leaves();
   for (size_t k = 0; k < n; ++k) {
-    if (k + kAhead < n) detail::prefetch(leaves + idx[k + kAhead]);
-    leaves[idx[k]] = p[k];
+    if (k + kAhead < n) detail::prefetch(parent + (idx[k + kAhead] >> 3));
+    const int64_t j = idx[k] >> 3;
+    parent[j] = min_positive8(leaves + 8 * j);
   }
-  int shift = 0;
-  for (int l = t_.depth() - 1; l >= 0; --l) {
+  int shift = 3;
+  for (int l = bottom - 1; l >= 0; --l) {
     shift += 3;
-    double* parent = t_.level(l);
+    double* up = t_.level(l);
     const double* child = t_.level(l + 1);
     for (size_t k = 0; k < n; ++k) {
-      if (k + kAhead < n) detail::prefetch(parent + (idx[k + kAhead] >> shift));
       const int64_t j = idx[k] >> shift;
-      parent[j] = min8(child + 8 * j);
+      up[j] = min8(child + 8 * j);
     }
   }
 }
 
-void MinTree::set_range(int64_t first, int64_t n, double p) {
+void MinTree::update_range(const SumTree& tree, int64_t first, int64_t n) {
   if (n <= 0) return;
-  double* leaves = t_.level(t_.depth());
-  std::fill(leaves + first, leaves + first + n, p);
-  int64_t lo = first, hi = first + n - 1;
-  for (int l = t_.depth() - 1; l >= 0; --l) {
+  int64_t lo = first >> 3, hi = (first + n - 1) >> 3;
+  const int bottom = t_.depth() - 1;
+  for (int64_t j = lo; j <= hi; ++j) t_.level(bottom)[j] = min_positive8(tree.leaves() + 8 * j);
+  for (int l = bottom - 1; l >= 0; --l) {
     lo >>= 3;
     hi >>= 3;
     for (int64_t j = lo; j <= hi; ++j) t_.level(l)[j] = min8(t_.level(l + 1) + 8 * j);
   }
 }
 
-void MinTree::assign(std::span<const double> p) {
-  double* leaves = t_.level(t_.depth());
-  std::copy(p.begin(), p.end(), leaves);
-  std::fill(leaves + p.size(), leaves + t_.leaf_count(), std::numeric_limits<double>::infinity());
-  rebuild();
-}
-
-void MinTree::rebuild() {
+void MinTree::rebuild(const SumTree& tree) {
   int64_t n = 1;
-  for (int l = 0; l < t_.depth(); ++l) n *= 8;
-  for (int l = t_.depth() - 1; l >= 0; --l) {
+  for (int l = 0; l < t_.depth(); ++l) n *= 8;  // leaves
+  n /= 8;
+  const int bottom = t_.depth() - 1;
+  for (int64_t j = 0; j < n; ++j) t_.level(bottom)[j] = min_positive8(tree.leaves() + 8 * j);
+  for (int l = bottom - 1; l >= 0; --l) {
     n /= 8;
     for (int64_t j = 0; j < n; ++j) t_.level(l)[j] = min8(t_.level(l + 1) + 8 * j);
   }

@@ -16,7 +16,8 @@ namespace detail {
 // Levels of an 8-ary tree, each level's array 64-byte aligned so a node's children share a line.
 class TreeLevels {
  public:
-  TreeLevels(int64_t capacity, double fill);
+  // with_leaves = false leaves the bottom level unallocated (MinTree reads a SumTree's leaves).
+  TreeLevels(int64_t capacity, double fill, bool with_leaves = true);
   TreeLevels(const TreeLevels&) = delete;
   TreeLevels& operator=(const TreeLevels&) = delete;
   TreeLevels(TreeLevels&&) = default;
@@ -42,6 +43,8 @@ class SumTree {
   int64_t capacity() const { return capacity_; }
   double total() const { return t_.level(0)[0]; }
   double get(int64_t i) const { return t_.level(t_.depth())[i]; }
+  const double* leaves() const { return t_.level(t_.depth()); }
+  int depth() const { return t_.depth(); }
 
   // Sets leaf i (p >= 0) and refreshes its ancestors.
   void set(int64_t i, double p);
@@ -70,25 +73,22 @@ class SumTree {
   mutable std::vector<double> scratch_;  // find_batch's remainders (not thread-safe)
 };
 
+// The smallest positive leaf of a SumTree (zero leaves, i.e. empty slots, are ignored). It keeps
+// no leaves of its own: its bottom level reads the SumTree's leaf lines, which a priority update
+// has just touched, so keeping the minimum costs few extra cache misses. Update it after the
+// SumTree.
 class MinTree {
  public:
-  static constexpr int kFanout = 8;
+  explicit MinTree(const SumTree& tree);  // of the tree's current leaves
 
-  explicit MinTree(int64_t capacity);  // all leaves start at +infinity
-
-  double min() const { return t_.level(0)[0]; }
-  double get(int64_t i) const { return t_.level(t_.depth())[i]; }
-  void set(int64_t i, double p);
-  void set_batch(std::span<const int64_t> idx, std::span<const double> p);
-  void set_range(int64_t first, int64_t n, double p);
-  // Sets leaves [0, p.size()) to p and every other leaf to +infinity, then rebuilds.
-  void assign(std::span<const double> p);
-  void rebuild();
+  double min() const { return t_.level(0)[0]; }  // +infinity when no leaf is positive
+  void update(const SumTree& tree, int64_t i);
+  void update_batch(const SumTree& tree, std::span<const int64_t> idx);
+  void update_range(const SumTree& tree, int64_t first, int64_t n);
+  void rebuild(const SumTree& tree);
 
  private:
-  void refresh(int64_t leaf);
-  int64_t capacity_;
-  detail::TreeLevels t_;
+  detail::TreeLevels t_;  // levels 0 .. depth-1; the leaf level is the SumTree's
 };
 
 }  // namespace keel::replay

@@ -141,3 +141,40 @@ TEST(PrioritizedReplay, OverwritesResetPriorityToMax) {
 
 }  // namespace
 }  // namespace keel::replay
+
+namespace keel::replay {
+namespace {
+
+TEST(PrioritizedReplay, ZeroPriorityIsNeverSampledAndWeightsStayPositive) {
+  TransitionSpec spec;
+  spec.obs_dim = 2;
+  PrioritizedReplay r(spec, 8, {.alpha = 1.0, .epsilon = 0.0});
+  testing::BatchData d(spec, 0, 8);
+  r.add_batch(d.view);
+  std::vector<int64_t> idx = {0, 1, 2};
+  std::vector<float> pr = {0.0f, 2.0f, 0.5f};
+  r.update_priorities(idx, pr);
+  Rng rng(4);
+  Batch b;
+  for (int i = 0; i < 50; ++i) {
+    r.sample(16, 1.0, rng, b);
+    for (int64_t k = 0; k < 16; ++k) {
+      EXPECT_NE(b.indices[k], 0);
+      EXPECT_GT(b.weights[k], 0.0f);
+      EXPECT_LE(b.weights[k], 1.0f);
+    }
+  }
+  // The smallest positive priority (0.5) normalises: slot 2 has weight 1, slot 1 has 0.25.
+  r.sample(64, 1.0, rng, b);
+  for (int64_t k = 0; k < 64; ++k) {
+    if (b.indices[k] == 2) {
+      EXPECT_FLOAT_EQ(b.weights[k], 1.0f);
+    }
+    if (b.indices[k] == 1) {
+      EXPECT_FLOAT_EQ(b.weights[k], 0.25f);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace keel::replay

@@ -25,18 +25,15 @@ TEST(SumTree, InvariantsUnderRandomUpdates) {
   Rng rng(11);
   for (int64_t cap : {1, 7, 8, 9, 64, 65, 1000, 4097}) {
     SumTree tree(cap);
-    MinTree min_tree(cap);
+    MinTree min_tree(tree);
     std::vector<double> p(static_cast<size_t>(cap), 0.0);
-    // Leaves never set are +infinity in the min tree.
-    std::vector<double> pm(static_cast<size_t>(cap), std::numeric_limits<double>::infinity());
     for (int round = 0; round < 50; ++round) {
       // A mix of single, batched and range updates.
       const int64_t i = static_cast<int64_t>(rng.uniform_int(cap));
       const double v = rng.uniform() * 10.0;
       tree.set(i, v);
-      min_tree.set(i, v);
+      min_tree.update(tree, i);
       p[i] = v;
-      pm[i] = v;
       std::vector<int64_t> idx;
       std::vector<double> vals;
       for (int k = 0; k < 20; ++k) {
@@ -44,21 +41,20 @@ TEST(SumTree, InvariantsUnderRandomUpdates) {
         vals.push_back(rng.uniform() < 0.1 ? 0.0 : rng.uniform() * 5.0);
       }
       tree.set_batch(idx, vals);
-      min_tree.set_batch(idx, vals);
-      for (size_t k = 0; k < idx.size(); ++k) p[idx[k]] = pm[idx[k]] = vals[k];  // last wins
+      min_tree.update_batch(tree, idx);
+      for (size_t k = 0; k < idx.size(); ++k) p[idx[k]] = vals[k];  // last one wins
       const int64_t first = static_cast<int64_t>(rng.uniform_int(cap));
       const int64_t n = std::min<int64_t>(cap - first, 1 + rng.uniform_int(100));
       const double rv = rng.uniform() + 0.01;
       tree.set_range(first, n, rv);
-      min_tree.set_range(first, n, rv);
+      min_tree.update_range(tree, first, n);
       std::fill(p.begin() + first, p.begin() + first + n, rv);
-      std::fill(pm.begin() + first, pm.begin() + first + n, rv);
 
       double total = 0.0, mn = std::numeric_limits<double>::infinity();
       for (int64_t k = 0; k < cap; ++k) {
         ASSERT_EQ(tree.get(k), p[k]);
         total += p[k];
-        mn = std::min(mn, pm[k]);
+        if (p[k] > 0.0) mn = std::min(mn, p[k]);  // zero leaves are ignored
       }
       ASSERT_NEAR(tree.total(), total, 1e-9 * total);
       ASSERT_EQ(min_tree.min(), mn);
@@ -86,10 +82,11 @@ TEST(SumTree, InvariantsUnderRandomUpdates) {
 
 TEST(SumTree, AssignAndRebuild) {
   SumTree tree(100);
-  MinTree min_tree(100);
+  MinTree min_tree(tree);
+  EXPECT_EQ(min_tree.min(), std::numeric_limits<double>::infinity());
   std::vector<double> p = {1.0, 2.0, 3.0, 0.5};
   tree.assign(p);
-  min_tree.assign(p);
+  min_tree.rebuild(tree);
   EXPECT_DOUBLE_EQ(tree.total(), 6.5);
   EXPECT_EQ(min_tree.min(), 0.5);
   EXPECT_EQ(tree.find(0.99), 0);
