@@ -43,9 +43,10 @@ void Progress::row(const runtime::ProgressRow& r) {
   eval_ = r.eval.mean;
   if (bar_) draw(r.env_steps, r.wall_s);
   if (lines_) {
+    char recent[32] = "-";
+    if (has_recent_) std::snprintf(recent, sizeof recent, "%.2f", r.recent_return_mean);
     std::printf("steps %lld  wall %.2fs  steps/s %.3g  return %s  eval %.2f ± %.2f%s\n",
-                static_cast<long long>(r.env_steps), r.wall_s, r.steps_per_s,
-                has_recent_ ? std::to_string(r.recent_return_mean).c_str() : "-", r.eval.mean, r.eval.std,
+                static_cast<long long>(r.env_steps), r.wall_s, r.steps_per_s, recent, r.eval.mean, r.eval.std,
                 threshold_ && r.eval.mean >= *threshold_ ? "  (threshold reached)" : "");
     std::fflush(stdout);
   }
