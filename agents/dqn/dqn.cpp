@@ -166,7 +166,7 @@ class Dqn final : public Agent {
     out.discrete.resize(static_cast<size_t>(n));
     const double eps = !explore ? 0.0 : env_steps_ < c_.learning_starts ? 1.0 : epsilon();
     if (eps < 1.0) {
-      const Eigen::MatrixXf& q = q_.infer(obs);
+      const Eigen::MatrixXf& q = q_.infer(obs, act_ws_);
       for (Eigen::Index j = 0; j < n; ++j) {
         Eigen::Index best = 0;
         q.col(j).maxCoeff(&best);
@@ -183,6 +183,9 @@ class Dqn final : public Agent {
   // observation (the env has already reset), so truncation bootstraps correctly.
   void observe(const StepView& s) override {
     const auto n = static_cast<int64_t>(s.rewards.size());
+    if (n != setup_.num_envs)
+      throw Error("dqn observe", "the step's env count differs from the agent's num_envs",
+                  std::to_string(setup_.num_envs), std::to_string(n));
     next_obs_ = s.next_obs;
     for (int64_t e = 0; e < n; ++e) {
       if (s.terminated[e] || s.truncated[e]) next_obs_.col(e) = s.final_obs.col(e);
@@ -291,8 +294,9 @@ class Dqn final : public Agent {
     } else {
       uniform_->sample(c_.batch_size, replay_rng_, batch_);
     }
-    const Eigen::MatrixXf& q_next_target = target_.infer(batch_.next_obs);
-    const Eigen::MatrixXf* q_next_online = c_.double_q ? &q_.infer(batch_.next_obs) : nullptr;
+    const Eigen::MatrixXf& q_next_target = target_.infer(batch_.next_obs, target_ws_);
+    const Eigen::MatrixXf* q_next_online =
+        c_.double_q ? &q_.infer(batch_.next_obs, online_ws_) : nullptr;
     dqn_td_targets(batch_, q_next_target, q_next_online, y_);
 
     tape_.clear();
@@ -355,6 +359,7 @@ class Dqn final : public Agent {
   int64_t pending_target_updates_ = 0;  // target updates due, applied at the next phase
 
   // Scratch, reused every step.
+  QNetwork::Workspace act_ws_, online_ws_, target_ws_;
   Eigen::MatrixXf next_obs_;
   std::vector<int32_t> actions32_;
   std::vector<float> discounts_;

@@ -64,16 +64,25 @@ nn::Var QNetwork::forward(nn::Tape& t, nn::Var obs) {
   return v + (a - nn::mean(a, nn::Axis::kFeatures));
 }
 
-const Eigen::MatrixXf& QNetwork::infer(const Eigen::MatrixXf& obs) {
-  const Eigen::MatrixXf& h = body_.infer(obs);
-  if (!dueling_) return h;
-  value_.infer(h, value_out_);
-  advantage_.infer(h, q_);
-  for (Eigen::Index j = 0; j < q_.cols(); ++j) {
-    const float shift = value_out_(0, j) - q_.col(j).mean();
-    q_.col(j).array() += shift;
+const Eigen::MatrixXf& QNetwork::infer(const Eigen::MatrixXf& obs, Workspace& ws) {
+  const std::vector<nn::Linear>& layers = body_.layers();
+  const nn::MlpSpec& spec = body_.spec();
+  ws.layers.resize(layers.size());
+  const Eigen::MatrixXf* x = &obs;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    layers[i].infer(*x, ws.layers[i]);
+    nn::apply_inplace(i + 1 == layers.size() ? spec.output_activation : spec.activation,
+                      ws.layers[i]);
+    x = &ws.layers[i];
   }
-  return q_;
+  if (!dueling_) return *x;
+  value_.infer(*x, ws.value);
+  advantage_.infer(*x, ws.q);
+  for (Eigen::Index j = 0; j < ws.q.cols(); ++j) {
+    const float shift = ws.value(0, j) - ws.q.col(j).mean();
+    ws.q.col(j).array() += shift;
+  }
+  return ws.q;
 }
 
 void QNetwork::visit_parameters(const ParamVisitor& fn, const std::string& prefix) {

@@ -5,7 +5,8 @@
 //             an advantage head (n_actions): Q = V + A − mean_a(A)
 //
 // Initialised as PyTorch's nn.Linear (what SB3's QNetwork gets): weights and biases uniform in
-// ±1/sqrt(fan_in). infer() runs without a tape and allocates nothing once it has seen a batch size.
+// ±1/sqrt(fan_in). infer() runs without a tape into a caller's Workspace and allocates nothing once
+// that workspace has seen the batch size (keep one workspace per batch size: acting, training).
 #pragma once
 
 #include <string>
@@ -29,8 +30,13 @@ class QNetwork : public nn::Module {
 
   // On a tape: n_actions × B.
   nn::Var forward(nn::Tape& t, nn::Var obs);
-  // No tape. The result lives in an internal buffer, valid until the next infer() call.
-  const Eigen::MatrixXf& infer(const Eigen::MatrixXf& obs);
+  // Inference buffers: per layer, plus the dueling heads.
+  struct Workspace {
+    std::vector<Eigen::MatrixXf> layers;
+    Eigen::MatrixXf value, q;
+  };
+  // No tape. The result lives in `ws`, valid until its next use.
+  const Eigen::MatrixXf& infer(const Eigen::MatrixXf& obs, Workspace& ws);
 
   void visit_parameters(const ParamVisitor& fn, const std::string& prefix = {}) override;
 
@@ -44,9 +50,8 @@ class QNetwork : public nn::Module {
  private:
   int n_actions_;
   bool dueling_;
-  nn::Mlp body_;                   // plain: the whole network; dueling: the trunk
-  nn::Linear value_, advantage_;   // dueling heads
-  Eigen::MatrixXf value_out_, q_;  // dueling inference buffers
+  nn::Mlp body_;                  // plain: the whole network; dueling: the trunk
+  nn::Linear value_, advantage_;  // dueling heads
 };
 
 }  // namespace keel::agents
