@@ -1,5 +1,6 @@
-// Learning check: DQN with the hyperparameters of experiments/configs/cartpole_dqn_fast.json
-// reaches a greedy evaluation return of 475 on CartPole-v1 at a fixed seed.
+// Learning checks: DQN with the hyperparameters of experiments/configs/cartpole_dqn_fast.json and
+// of cartpole_rainbow_lite.json reaches a greedy evaluation return of 475 on CartPole-v1 at a
+// fixed seed, within the preset's step budget.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -42,6 +43,10 @@ void expect_learns(const std::string& config_name, uint64_t seed) {
 
 TEST(DqnLearning, CartPoleFastPresetReaches475) {
   expect_learns("cartpole_dqn_fast.json", 0);
+}
+
+TEST(DqnLearning, CartPoleRainbowLiteReaches475) {
+  expect_learns("cartpole_rainbow_lite.json", 3);
 }
 
 }  // namespace
