@@ -103,10 +103,12 @@ DiagGaussian::DiagGaussian(Var mean, Var log_std) : mean_(mean) {
     throw Error("nn::DiagGaussian", "log_std shape must match mean or be dim x 1",
                 std::to_string(m.rows()) + "x" + std::to_string(m.cols()),
                 std::to_string(s.rows()) + "x" + std::to_string(s.cols()));
+  const Eigen::Index rows = m.rows(), cols = m.cols(), log_std_cols = s.cols();
+  // (m and s may dangle from here on: new nodes can move the tape's storage.)
   Tape& t = *mean.tape;
   log_std_ = clamp(log_std, kLogStdMin, kLogStdMax);
-  if (s.cols() != m.cols())  // broadcast to the batch so every per-sample result is 1 × batch
-    log_std_ = log_std_ + t.constant(Eigen::MatrixXf::Zero(m.rows(), m.cols()));
+  if (log_std_cols != cols)  // broadcast to the batch so every per-sample result is 1 × batch
+    log_std_ = log_std_ + t.constant(Eigen::MatrixXf::Zero(rows, cols));
   std_ = exp(log_std_);
 }
 

@@ -37,6 +37,8 @@ struct Var {
   int id = -1;
 
   bool valid() const { return tape != nullptr && id >= 0; }
+  // The reference stays valid until the next op is recorded on the tape (node storage may move);
+  // copy the matrix to keep it longer.
   inline const Eigen::MatrixXf& value() const;
   inline const Eigen::MatrixXf& grad() const;  // after backward; only for non-parameter nodes
   Eigen::Index rows() const { return value().rows(); }
