@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/rng.h"
 #include "envs/classic/np_trig.h"
 
 namespace keel::envs {
@@ -101,6 +102,26 @@ TEST(NpTrig, CloseToLibmEverywhere) {
     EXPECT_NEAR(np_sin(x), std::sin(x), 1e-15) << x;
     EXPECT_NEAR(np_cos(x), std::cos(x), 1e-15) << x;
   }
+}
+
+}  // namespace
+}  // namespace keel::envs
+
+namespace keel::envs {
+namespace {
+
+// np_pow2's fast path must agree with libm pow(x, 2.0) everywhere, ties included.
+TEST(NpPow2, AgreesWithLibmPowOnAMillionInputs) {
+  keel::Rng rng(17);
+  volatile double two = 2.0;
+  int slow_path_differences = 0;
+  for (int i = 0; i < 1000000; ++i) {
+    const double x = (rng.uniform() - 0.5) * std::ldexp(1.0, static_cast<int>(rng.uniform_int(40)) - 20);
+    const double expected = std::pow(x, two);
+    ASSERT_EQ(np_pow2(x), expected) << std::hexfloat << x;
+    slow_path_differences += expected != x * x;
+  }
+  EXPECT_GT(slow_path_differences, 0) << "no input exercised a pow/x*x difference";
 }
 
 }  // namespace
