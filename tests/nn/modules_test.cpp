@@ -48,6 +48,17 @@ TEST(Mlp, TapeForwardEqualsInferenceAndGradientsMatch) {
   }
 }
 
+TEST(Mlp, CopiesAreIndependent) {
+  Rng rng(21);
+  Mlp net({3, 4, 2}, "tanh", "identity", rng);
+  Mlp copy = net;  // e.g. one per actor thread
+  const Eigen::MatrixXf x = random_matrix(3, 2, rng);
+  EXPECT_EQ(copy.infer(x), net.infer(x));
+  copy.layers()[0].weight.value.setZero();
+  EXPECT_NE(copy.infer(x), net.infer(x));
+  EXPECT_NE(copy.parameters()[0], net.parameters()[0]);
+}
+
 TEST(Linear, InputGradientMatches) {
   Rng rng(3);
   Linear lin(4, 3, rng, InitKind::kXavierUniform);
