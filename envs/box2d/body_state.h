@@ -17,6 +17,10 @@ inline constexpr size_t kBodySnapshotSize = 7;
 // nothing reads.)
 void box2d_init_once();
 
+// Whether Box2D calls the 2.3 revolute joint solver defined in lunar_lander_physics.cpp (which
+// replaces 2.4.1's by symbol interposition; see there). Calls box2d_init_once().
+bool box2d23_revolute_active();
+
 inline void put_body(SnapshotWriter& w, const b2Body* b) {
   const b2Vec2 p = b->GetPosition(), v = b->GetLinearVelocity();
   w.put(p.x);
@@ -49,7 +53,11 @@ namespace keel::envs {
 // strictly inside [lower, upper]: a joint may overshoot its limit within a step and is pushed back
 // afterwards. Box2D 2.4 solves limits speculatively (the joint stops exactly at the limit). Called
 // before every world step, this restores 2.3's rule: the limit is enabled only at or beyond it.
+// It is a fallback: when the 2.3 joint solver is active (box2d23_revolute_active()), that solver
+// applies the rule itself and this does nothing.
 inline void apply_box2d23_limit_rule(b2RevoluteJoint* j) {
+  static const bool solver23 = box2d23_revolute_active();
+  if (solver23) return;
   const float angle = j->GetJointAngle();
   const bool at_limit = angle <= j->GetLowerLimit() || angle >= j->GetUpperLimit();
   if (j->IsLimitEnabled() != at_limit) j->EnableLimit(at_limit);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <atomic>
 #include <mutex>
 
 #include <box2d/box2d.h>
@@ -35,6 +36,11 @@ double wind_wave(int64_t idx) {
 }
 }  // namespace
 
+namespace {
+std::atomic<bool> g_revolute23_ran{false};  // set by the 2.3 solver below whenever it runs
+bool g_revolute23_active = false;           // written once, under box2d_init_once's call_once
+}  // namespace
+
 void box2d_init_once() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -49,9 +55,26 @@ void box2d_init_once() {
     box_def.position.Set(0.0f, 0.05f);
     b2PolygonShape box;
     box.SetAsBox(0.1f, 0.1f);
-    world.CreateBody(&box_def)->CreateFixture(&box, 1.0f);
+    b2Body* body = world.CreateBody(&box_def);
+    body->CreateFixture(&box, 1.0f);
+    // A revolute joint tells whether the 2.3 joint solver below is the one Box2D calls.
+    b2BodyDef arm_def;
+    arm_def.type = b2_dynamicBody;
+    arm_def.position.Set(0.3f, 0.05f);
+    b2Body* arm = world.CreateBody(&arm_def);
+    arm->CreateFixture(&box, 1.0f);
+    b2RevoluteJointDef rjd;
+    rjd.Initialize(body, arm, b2Vec2(0.2f, 0.05f));
+    world.CreateJoint(&rjd);
+    g_revolute23_ran.store(false);
     world.Step(0.02f, 1, 1);  // creates the edge-polygon contact: the factory table is now filled
+    g_revolute23_active = g_revolute23_ran.load();
   });
+}
+
+bool box2d23_revolute_active() {
+  box2d_init_once();
+  return g_revolute23_active;
 }
 
 // Leg contacts and hull hits, as Gymnasium's ContactDetector.
@@ -412,3 +435,229 @@ void LanderSim::restore_directly(std::span<const double> snap) {
 }
 
 }  // namespace keel::envs
+
+// ---- Box2D 2.3's revolute joint solver ------------------------------------------------------
+//
+// Gymnasium runs on Box2D 2.3, whose revolute joint solves the point constraint and an active
+// angle limit together (a 3x3 block with a clamped limit impulse) and treats the limit as active
+// only at or beyond it. Box2D 2.4 solves the limit as separate one-dimensional constraints
+// (speculatively, before the point constraint). With the lander's spring-loaded legs resting on
+// their limits, 2.4's split solve lets the legs keep rocking after touchdown: the lander came to
+// rest (and so fell asleep, which ends the episode) ~15 steps later than Gymnasium's.
+//
+// These definitions replace the three solver methods of Debian's libbox2d 2.4.1 by symbol
+// interposition (the library calls them through its vtable, which the dynamic linker binds to the
+// first definition it finds: ours). Only 2.4.1's own members are used, with this mapping:
+//   2.3 m_impulse.xy -> m_impulse, 2.3 m_impulse.z -> m_lowerImpulse (signed),
+//   2.3 m_motorMass -> m_axialMass, 2.3 m_mass (3x3) -> m_K plus its third row/column computed
+//   on the fly, 2.3 m_limitState -> m_angle (0 inactive, 1 lower, 2 upper, 3 equal limits).
+// box2d_init_once() checks that they are the ones called (box2d23_revolute_active()); if a
+// differently built Box2D binds its own, the envs fall back to apply_box2d23_limit_rule.
+namespace {
+enum Box2d23LimitState { kInactiveLimit = 0, kAtLowerLimit = 1, kAtUpperLimit = 2, kEqualLimits = 3 };
+}  // namespace
+
+void b2RevoluteJoint::InitVelocityConstraints(const b2SolverData& data) {
+  if (!keel::envs::g_revolute23_ran.load(std::memory_order_relaxed))
+    keel::envs::g_revolute23_ran.store(true, std::memory_order_relaxed);
+  m_indexA = m_bodyA->m_islandIndex;
+  m_indexB = m_bodyB->m_islandIndex;
+  m_localCenterA = m_bodyA->m_sweep.localCenter;
+  m_localCenterB = m_bodyB->m_sweep.localCenter;
+  m_invMassA = m_bodyA->m_invMass;
+  m_invMassB = m_bodyB->m_invMass;
+  m_invIA = m_bodyA->m_invI;
+  m_invIB = m_bodyB->m_invI;
+
+  const float aA = data.positions[m_indexA].a;
+  b2Vec2 vA = data.velocities[m_indexA].v;
+  float wA = data.velocities[m_indexA].w;
+  const float aB = data.positions[m_indexB].a;
+  b2Vec2 vB = data.velocities[m_indexB].v;
+  float wB = data.velocities[m_indexB].w;
+
+  const b2Rot qA(aA), qB(aB);
+  m_rA = b2Mul(qA, m_localAnchorA - m_localCenterA);
+  m_rB = b2Mul(qB, m_localAnchorB - m_localCenterB);
+
+  const float mA = m_invMassA, mB = m_invMassB;
+  const float iA = m_invIA, iB = m_invIB;
+  const bool fixed_rotation = (iA + iB == 0.0f);
+
+  m_K.ex.x = mA + mB + m_rA.y * m_rA.y * iA + m_rB.y * m_rB.y * iB;
+  m_K.ey.x = -m_rA.y * m_rA.x * iA - m_rB.y * m_rB.x * iB;
+  m_K.ex.y = m_K.ey.x;
+  m_K.ey.y = mA + mB + m_rA.x * m_rA.x * iA + m_rB.x * m_rB.x * iB;
+
+  m_axialMass = iA + iB;
+  if (m_axialMass > 0.0f) m_axialMass = 1.0f / m_axialMass;
+  if (!m_enableMotor || fixed_rotation) m_motorImpulse = 0.0f;
+
+  float& limit_impulse = m_lowerImpulse;
+  const auto state = static_cast<int>(m_angle);
+  int new_state = kInactiveLimit;
+  if (m_enableLimit && !fixed_rotation) {
+    const float joint_angle = aB - aA - m_referenceAngle;
+    if (b2Abs(m_upperAngle - m_lowerAngle) < 2.0f * b2_angularSlop) {
+      new_state = kEqualLimits;
+    } else if (joint_angle <= m_lowerAngle) {
+      if (state != kAtLowerLimit) limit_impulse = 0.0f;
+      new_state = kAtLowerLimit;
+    } else if (joint_angle >= m_upperAngle) {
+      if (state != kAtUpperLimit) limit_impulse = 0.0f;
+      new_state = kAtUpperLimit;
+    } else {
+      limit_impulse = 0.0f;
+    }
+  }
+  m_angle = static_cast<float>(new_state);
+  m_upperImpulse = 0.0f;
+
+  if (data.step.warmStarting) {
+    m_impulse *= data.step.dtRatio;
+    limit_impulse *= data.step.dtRatio;
+    m_motorImpulse *= data.step.dtRatio;
+    const b2Vec2 P(m_impulse.x, m_impulse.y);
+    vA -= mA * P;
+    wA -= iA * (b2Cross(m_rA, P) + m_motorImpulse + limit_impulse);
+    vB += mB * P;
+    wB += iB * (b2Cross(m_rB, P) + m_motorImpulse + limit_impulse);
+  } else {
+    m_impulse.SetZero();
+    limit_impulse = 0.0f;
+    m_motorImpulse = 0.0f;
+  }
+
+  data.velocities[m_indexA].v = vA;
+  data.velocities[m_indexA].w = wA;
+  data.velocities[m_indexB].v = vB;
+  data.velocities[m_indexB].w = wB;
+}
+
+void b2RevoluteJoint::SolveVelocityConstraints(const b2SolverData& data) {
+  b2Vec2 vA = data.velocities[m_indexA].v;
+  float wA = data.velocities[m_indexA].w;
+  b2Vec2 vB = data.velocities[m_indexB].v;
+  float wB = data.velocities[m_indexB].w;
+
+  const float mA = m_invMassA, mB = m_invMassB;
+  const float iA = m_invIA, iB = m_invIB;
+  const bool fixed_rotation = (iA + iB == 0.0f);
+  const auto state = static_cast<int>(m_angle);
+  float& limit_impulse = m_lowerImpulse;
+
+  if (m_enableMotor && state != kEqualLimits && !fixed_rotation) {
+    const float Cdot = wB - wA - m_motorSpeed;
+    float impulse = -m_axialMass * Cdot;
+    const float old_impulse = m_motorImpulse;
+    const float max_impulse = data.step.dt * m_maxMotorTorque;
+    m_motorImpulse = b2Clamp(m_motorImpulse + impulse, -max_impulse, max_impulse);
+    impulse = m_motorImpulse - old_impulse;
+    wA -= iA * impulse;
+    wB += iB * impulse;
+  }
+
+  if (m_enableLimit && state != kInactiveLimit && !fixed_rotation) {
+    b2Mat33 mass;
+    mass.ex.Set(m_K.ex.x, m_K.ex.y, -m_rA.y * iA - m_rB.y * iB);
+    mass.ey.Set(m_K.ey.x, m_K.ey.y, m_rA.x * iA + m_rB.x * iB);
+    mass.ez.Set(mass.ex.z, mass.ey.z, iA + iB);
+
+    const b2Vec2 Cdot1 = vB + b2Cross(wB, m_rB) - vA - b2Cross(wA, m_rA);
+    const float Cdot2 = wB - wA;
+    b2Vec3 impulse = -mass.Solve33(b2Vec3(Cdot1.x, Cdot1.y, Cdot2));
+
+    const bool clamp = (state == kAtLowerLimit && limit_impulse + impulse.z < 0.0f) ||
+                       (state == kAtUpperLimit && limit_impulse + impulse.z > 0.0f);
+    if (clamp) {
+      const b2Vec2 rhs = -Cdot1 + limit_impulse * b2Vec2(mass.ez.x, mass.ez.y);
+      const b2Vec2 reduced = mass.Solve22(rhs);
+      impulse.Set(reduced.x, reduced.y, -limit_impulse);
+      m_impulse += reduced;
+      limit_impulse = 0.0f;
+    } else {
+      m_impulse += b2Vec2(impulse.x, impulse.y);
+      limit_impulse += impulse.z;
+    }
+
+    const b2Vec2 P(impulse.x, impulse.y);
+    vA -= mA * P;
+    wA -= iA * (b2Cross(m_rA, P) + impulse.z);
+    vB += mB * P;
+    wB += iB * (b2Cross(m_rB, P) + impulse.z);
+  } else {
+    const b2Vec2 Cdot = vB + b2Cross(wB, m_rB) - vA - b2Cross(wA, m_rA);
+    const b2Vec2 impulse = m_K.Solve(-Cdot);
+    m_impulse += impulse;
+    vA -= mA * impulse;
+    wA -= iA * b2Cross(m_rA, impulse);
+    vB += mB * impulse;
+    wB += iB * b2Cross(m_rB, impulse);
+  }
+
+  data.velocities[m_indexA].v = vA;
+  data.velocities[m_indexA].w = wA;
+  data.velocities[m_indexB].v = vB;
+  data.velocities[m_indexB].w = wB;
+}
+
+bool b2RevoluteJoint::SolvePositionConstraints(const b2SolverData& data) {
+  b2Vec2 cA = data.positions[m_indexA].c;
+  float aA = data.positions[m_indexA].a;
+  b2Vec2 cB = data.positions[m_indexB].c;
+  float aB = data.positions[m_indexB].a;
+
+  float angular_error = 0.0f;
+  const bool fixed_rotation = (m_invIA + m_invIB == 0.0f);
+  const auto state = static_cast<int>(m_angle);
+
+  if (m_enableLimit && state != kInactiveLimit && !fixed_rotation) {
+    const float angle = aB - aA - m_referenceAngle;
+    float limit_impulse = 0.0f;
+    if (state == kEqualLimits) {
+      const float C = b2Clamp(angle - m_lowerAngle, -b2_maxAngularCorrection, b2_maxAngularCorrection);
+      limit_impulse = -m_axialMass * C;
+      angular_error = b2Abs(C);
+    } else if (state == kAtLowerLimit) {
+      float C = angle - m_lowerAngle;
+      angular_error = -C;
+      C = b2Clamp(C + b2_angularSlop, -b2_maxAngularCorrection, 0.0f);
+      limit_impulse = -m_axialMass * C;
+    } else {
+      float C = angle - m_upperAngle;
+      angular_error = C;
+      C = b2Clamp(C - b2_angularSlop, 0.0f, b2_maxAngularCorrection);
+      limit_impulse = -m_axialMass * C;
+    }
+    aA -= m_invIA * limit_impulse;
+    aB += m_invIB * limit_impulse;
+  }
+
+  float position_error = 0.0f;
+  {
+    const b2Rot qA(aA), qB(aB);
+    const b2Vec2 rA = b2Mul(qA, m_localAnchorA - m_localCenterA);
+    const b2Vec2 rB = b2Mul(qB, m_localAnchorB - m_localCenterB);
+    const b2Vec2 C = cB + rB - cA - rA;
+    position_error = C.Length();
+
+    const float mA = m_invMassA, mB = m_invMassB;
+    const float iA = m_invIA, iB = m_invIB;
+    b2Mat22 K;
+    K.ex.x = mA + mB + iA * rA.y * rA.y + iB * rB.y * rB.y;
+    K.ex.y = -iA * rA.x * rA.y - iB * rB.x * rB.y;
+    K.ey.x = K.ex.y;
+    K.ey.y = mA + mB + iA * rA.x * rA.x + iB * rB.x * rB.x;
+    const b2Vec2 impulse = -K.Solve(C);
+    cA -= mA * impulse;
+    aA -= iA * b2Cross(rA, impulse);
+    cB += mB * impulse;
+    aB += iB * b2Cross(rB, impulse);
+  }
+
+  data.positions[m_indexA].c = cA;
+  data.positions[m_indexA].a = aA;
+  data.positions[m_indexB].c = cB;
+  data.positions[m_indexB].a = aB;
+  return position_error <= b2_linearSlop && angular_error <= b2_angularSlop;
+}

@@ -14,6 +14,9 @@
 #include "envs/rollout.h"
 
 namespace keel::envs {
+// envs/box2d/body_state.h (internal: it includes Box2D).
+bool box2d23_revolute_active();
+
 namespace {
 
 const char* kIds[] = {"LunarLander-v3", "LunarLanderContinuous-v3", "BipedalWalker-v3",
@@ -25,6 +28,11 @@ StepResult random_step(Env& env, Rng& rng, std::vector<float>& a) {
   env.action_space().sample(rng, a);
   return env.step(std::span<const float>(a));
 }
+
+// The lander's and walker's joints must be solved as Box2D 2.3 solves them (Gymnasium's physics):
+// envs/box2d replaces libbox2d 2.4.1's revolute joint solver by symbol interposition, and this
+// checks that the replacement is the one Box2D calls in this binary.
+TEST(Box2dEnvs, UseBox2d23RevoluteJointSolver) { EXPECT_TRUE(box2d23_revolute_active()); }
 
 TEST(Box2dEnvs, AreRegisteredWithTheirSpacesAndLimits) {
   for (const char* id : kIds) {
