@@ -29,28 +29,20 @@ A2cConfig a2c_config_from_json(const Json& j, const std::string& path) {
   r.read("rms_alpha", c.rms_alpha, Range::open(0, 1));
   r.read("rms_eps", c.rms_eps, Range::positive());
   r.read("rms_eps_placement", c.rms_eps_placement, {"pytorch", "tensorflow"});
-  r.read("pi_layers", c.pi_layers, Range::at_least(1));
-  r.read("vf_layers", c.vf_layers, Range::at_least(1));
-  r.read("activation", c.activation, {"tanh", "relu"});
-  r.read("ortho_init", c.ortho_init);
-  r.read("log_std_init", c.log_std_init, Range::closed(-20, 2));
-  r.read("normalize_obs", c.normalize_obs);
-  r.read("normalize_reward", c.normalize_reward);
-  r.read("clip_obs", c.clip_obs, Range::positive());
+  read_policy_net(r, c.net);
   r.finish();
   return c;
 }
 
 Json to_json(const A2cConfig& c) {
-  return Json{{"n_steps", c.n_steps}, {"gamma", c.gamma}, {"gae_lambda", c.gae_lambda},
+  Json j{{"n_steps", c.n_steps}, {"gamma", c.gamma}, {"gae_lambda", c.gae_lambda},
               {"learning_rate", c.learning_rate}, {"lr_schedule", c.lr_schedule},
               {"ent_coef", c.ent_coef}, {"vf_coef", c.vf_coef}, {"max_grad_norm", c.max_grad_norm},
               {"normalize_advantage", c.normalize_advantage}, {"optimizer", c.optimizer},
               {"rms_alpha", c.rms_alpha}, {"rms_eps", c.rms_eps},
-              {"rms_eps_placement", c.rms_eps_placement}, {"pi_layers", c.pi_layers},
-              {"vf_layers", c.vf_layers}, {"activation", c.activation}, {"ortho_init", c.ortho_init},
-              {"log_std_init", c.log_std_init}, {"normalize_obs", c.normalize_obs},
-              {"normalize_reward", c.normalize_reward}, {"clip_obs", c.clip_obs}};
+              {"rms_eps_placement", c.rms_eps_placement}};
+  write_policy_net(j, c.net);
+  return j;
 }
 
 namespace {
@@ -71,10 +63,9 @@ class A2c final : public OnPolicyAgent {
  public:
   A2c(const A2cConfig& c, const AgentSetup& s)
       : OnPolicyAgent("a2c",
-                      OnPolicyOptions{c.n_steps, c.gamma, c.gae_lambda, c.normalize_obs,
-                                      c.normalize_reward, c.clip_obs},
-                      actor_critic_spec(s, c.pi_layers, c.vf_layers, c.activation, c.ortho_init,
-                                        c.log_std_init),
+                      OnPolicyOptions{c.n_steps, c.gamma, c.gae_lambda, c.net.normalize_obs,
+                                      c.net.normalize_reward, c.net.clip_obs},
+                      actor_critic_spec(s, c.net),
                       s),
         c_(c),
         opt_(make_optimizer(c, net().parameters())) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agents/agent.h"
+#include "agents/common/net_config.h"
 #include "core/json_fwd.h"
 
 namespace keel::agents {
@@ -25,14 +26,7 @@ struct A2cConfig {
   double rms_alpha = 0.99;
   double rms_eps = 1e-5;
   std::string rms_eps_placement = "pytorch";  // "pytorch" (outside sqrt) | "tensorflow" (inside)
-  std::vector<int> pi_layers = {64, 64};
-  std::vector<int> vf_layers = {64, 64};
-  std::string activation = "tanh";
-  bool ortho_init = true;
-  double log_std_init = 0.0;
-  bool normalize_obs = false;
-  bool normalize_reward = false;
-  double clip_obs = 10.0;
+  PolicyNetConfig net;  // networks and normalization (flat keys: pi_layers, normalize_obs, …)
 };
 
 A2cConfig a2c_config_from_json(const Json& j, const std::string& path);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "agents/agent.h"
+#include "agents/common/net_config.h"
 #include "agents/common/state_io.h"
 #include "nn/distributions.h"
 #include "nn/ops.h"
@@ -23,18 +24,16 @@ nn::MlpSpec mlp_spec(int in, const std::vector<int>& hidden, int out, const Acto
 }
 }  // namespace
 
-ActorCriticSpec actor_critic_spec(const AgentSetup& s, std::vector<int> pi_layers,
-                                  std::vector<int> vf_layers, std::string activation,
-                                  bool ortho_init, double log_std_init) {
+ActorCriticSpec actor_critic_spec(const AgentSetup& s, const PolicyNetConfig& net) {
   ActorCriticSpec spec;
   spec.obs_dim = s.observation_space.flat_size();
   spec.discrete = s.action_space.is_discrete();
   spec.action_dim = spec.discrete ? static_cast<int>(s.action_space.n()) : s.action_space.flat_size();
-  spec.pi_layers = std::move(pi_layers);
-  spec.vf_layers = std::move(vf_layers);
-  spec.activation = std::move(activation);
-  spec.ortho_init = ortho_init;
-  spec.log_std_init = log_std_init;
+  spec.pi_layers = net.pi_layers;
+  spec.vf_layers = net.vf_layers;
+  spec.activation = net.activation;
+  spec.ortho_init = net.ortho_init;
+  spec.log_std_init = net.log_std_init;
   return spec;
 }
 

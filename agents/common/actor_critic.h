@@ -27,10 +27,9 @@ struct ActorCriticSpec {
 };
 
 struct AgentSetup;
+struct PolicyNetConfig;
 // The spec for an env's spaces (obs size, discrete or continuous, action count or size).
-ActorCriticSpec actor_critic_spec(const AgentSetup& setup, std::vector<int> pi_layers,
-                                  std::vector<int> vf_layers, std::string activation,
-                                  bool ortho_init, double log_std_init);
+ActorCriticSpec actor_critic_spec(const AgentSetup& setup, const PolicyNetConfig& net);
 
 // What acting produces for N observations.
 struct ActorCriticStep {

@@ -37,32 +37,23 @@ PpoConfig ppo_config_from_json(const Json& j, const std::string& path) {
   r.read("max_grad_norm", c.max_grad_norm, Range::positive());
   r.read("target_kl", c.target_kl, Range::non_negative());
   r.read("normalize_advantage", c.normalize_advantage);
-  r.read("pi_layers", c.pi_layers, Range::at_least(1));
-  r.read("vf_layers", c.vf_layers, Range::at_least(1));
-  r.read("activation", c.activation, {"tanh", "relu"});
-  r.read("ortho_init", c.ortho_init);
-  r.read("log_std_init", c.log_std_init, Range::closed(-20, 2));
-  r.read("normalize_obs", c.normalize_obs);
-  r.read("normalize_reward", c.normalize_reward);
-  r.read("clip_obs", c.clip_obs, Range::positive());
+  read_policy_net(r, c.net);
   r.read("adam_eps", c.adam_eps, Range::positive());
   r.finish();
   return c;
 }
 
 Json to_json(const PpoConfig& c) {
-  return Json{{"n_steps", c.n_steps}, {"batch_size", c.batch_size}, {"n_epochs", c.n_epochs},
+  Json j{{"n_steps", c.n_steps}, {"batch_size", c.batch_size}, {"n_epochs", c.n_epochs},
               {"gamma", c.gamma}, {"gae_lambda", c.gae_lambda},
               {"learning_rate", c.learning_rate}, {"lr_schedule", c.lr_schedule},
               {"clip_range", c.clip_range}, {"clip_schedule", c.clip_schedule},
               {"clip_range_vf", c.clip_range_vf}, {"ent_coef", c.ent_coef},
               {"vf_coef", c.vf_coef}, {"max_grad_norm", c.max_grad_norm},
               {"target_kl", c.target_kl}, {"normalize_advantage", c.normalize_advantage},
-              {"pi_layers", c.pi_layers}, {"vf_layers", c.vf_layers},
-              {"activation", c.activation}, {"ortho_init", c.ortho_init},
-              {"log_std_init", c.log_std_init}, {"normalize_obs", c.normalize_obs},
-              {"normalize_reward", c.normalize_reward}, {"clip_obs", c.clip_obs},
               {"adam_eps", c.adam_eps}};
+  write_policy_net(j, c.net);
+  return j;
 }
 
 namespace {
@@ -71,10 +62,9 @@ class Ppo final : public OnPolicyAgent {
  public:
   Ppo(const PpoConfig& c, const AgentSetup& s)
       : OnPolicyAgent("ppo",
-                      OnPolicyOptions{c.n_steps, c.gamma, c.gae_lambda, c.normalize_obs,
-                                      c.normalize_reward, c.clip_obs},
-                      actor_critic_spec(s, c.pi_layers, c.vf_layers, c.activation, c.ortho_init,
-                                        c.log_std_init),
+                      OnPolicyOptions{c.n_steps, c.gamma, c.gae_lambda, c.net.normalize_obs,
+                                      c.net.normalize_reward, c.net.clip_obs},
+                      actor_critic_spec(s, c.net),
                       s),
         c_(c),
         opt_(net().parameters(), nn::AdamOptions{static_cast<float>(c.learning_rate), 0.9f, 0.999f,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "agents/agent.h"
+#include "agents/common/net_config.h"
 #include "core/json_fwd.h"
 
 namespace keel::agents {
@@ -32,14 +33,7 @@ struct PpoConfig {
   double max_grad_norm = 0.5;
   double target_kl = 0.0;  // <= 0: no early stop
   bool normalize_advantage = true;
-  std::vector<int> pi_layers = {64, 64};
-  std::vector<int> vf_layers = {64, 64};
-  std::string activation = "tanh";
-  bool ortho_init = true;
-  double log_std_init = 0.0;
-  bool normalize_obs = false;
-  bool normalize_reward = false;
-  double clip_obs = 10.0;
+  PolicyNetConfig net;  // networks and normalization (flat keys: pi_layers, normalize_obs, …)
   double adam_eps = 1e-5;
 };
 
