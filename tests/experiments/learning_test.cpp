@@ -35,10 +35,23 @@ TEST_P(Learning, ReachesTheThresholdWithinThePresetBudget) {
               s["first_reached"]["wall_s"].get<double>());
 }
 
+std::string case_name(const testing::TestParamInfo<LearningCase>& i) { return i.param.preset; }
+
+#ifndef KEEL_SLOW_LEARNING
+// The CI subset (label `learning`): each run takes seconds.
 INSTANTIATE_TEST_SUITE_P(Presets, Learning,
                          testing::Values(LearningCase{"cartpole_ppo", 475}, LearningCase{"cartpole_a2c", 475},
+                                         LearningCase{"cartpole_dqn", 475}, LearningCase{"cartpole_dqn_fast", 475},
+                                         LearningCase{"cartpole_rainbow_lite", 475},
                                          LearningCase{"acrobot_ppo", -100}),
-                         [](const testing::TestParamInfo<LearningCase>& i) { return i.param.preset; });
+                         case_name);
+#else
+// The long runs (label `slow`; about a minute each): ctest --test-dir build/release -L slow
+INSTANTIATE_TEST_SUITE_P(Presets, Learning,
+                         testing::Values(LearningCase{"acrobot_dqn", -100}, LearningCase{"mountaincar_dqn", -110},
+                                         LearningCase{"pendulum_ppo", -200}),
+                         case_name);
+#endif
 
 }  // namespace
 }  // namespace keel::experiments
