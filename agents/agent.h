@@ -36,7 +36,7 @@ struct Actions {
 
 // One vector-env step as the runtime saw it. Column i is env i.
 struct StepView {
-  const Eigen::MatrixXf& obs;                // the observations the actions were chosen for
+  const Eigen::MatrixXf& obs;  // the observations the actions were chosen for
   const Actions& actions;
   const Eigen::VectorXf& rewards;
   const std::vector<uint8_t>& terminated;

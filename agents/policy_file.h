@@ -48,10 +48,15 @@ class PolicyFile {
 
   // The action for one observation (obs_dim floats). Discrete: a 1-vector with the index.
   Eigen::VectorXf act(const Eigen::VectorXf& obs) const {
-    if (obs.size() != obs_dim) fail("observation has " + std::to_string(obs.size()) + " values, expected " + std::to_string(obs_dim));
+    if (obs.size() != obs_dim)
+      fail("observation has " + std::to_string(obs.size()) + " values, expected " +
+           std::to_string(obs_dim));
     Eigen::VectorXf x = obs;
     if (normalize_obs)
-      x = ((x - obs_mean).array() / (obs_var.array() + obs_eps).sqrt()).cwiseMax(-obs_clip).cwiseMin(obs_clip).matrix();
+      x = ((x - obs_mean).array() / (obs_var.array() + obs_eps).sqrt())
+              .cwiseMax(-obs_clip)
+              .cwiseMin(obs_clip)
+              .matrix();
     for (size_t l = 0; l < weights.size(); ++l) {
       x = weights[l] * x + biases[l];
       if (l + 1 < weights.size()) activate(x);
@@ -99,12 +104,14 @@ class PolicyFile {
 
   static PolicyFile from_bytes(const std::string& bytes, const std::string& where = "<memory>") {
     Reader r{bytes, 0, where};
-    if (bytes.size() < 20 || bytes.compare(0, 8, "KEELPOL1") != 0) r.fail("not a Keel policy file (bad magic)");
+    if (bytes.size() < 20 || bytes.compare(0, 8, "KEELPOL1") != 0)
+      r.fail("not a Keel policy file (bad magic)");
     r.pos = 8;
     const uint32_t version = r.get<uint32_t>();
     if (version != kVersion) r.fail("unsupported policy file version " + std::to_string(version));
     const uint64_t n = r.get<uint64_t>();
-    if (n > bytes.size() - r.pos || bytes.size() - r.pos - n != 8) r.fail("truncated or oversized payload");
+    if (n > bytes.size() - r.pos || bytes.size() - r.pos - n != 8)
+      r.fail("truncated or oversized payload");
     const std::string payload = bytes.substr(r.pos, n);
     Reader c{bytes, r.pos + n, where};
     if (c.get<uint64_t>() != fnv1a(payload)) r.fail("checksum mismatch (corrupt file)");
@@ -128,18 +135,23 @@ class PolicyFile {
     int in = f.obs_dim;
     for (uint32_t l = 0; l < layers; ++l) {
       const int32_t rows = q.get<int32_t>(), cols = q.get<int32_t>();
-      if (rows <= 0 || cols != in || static_cast<uint64_t>(rows) * cols > (1u << 28)) q.fail("layer " + std::to_string(l) + " has an inconsistent shape");
+      if (rows <= 0 || cols != in || static_cast<uint64_t>(rows) * cols > (1u << 28))
+        q.fail("layer " + std::to_string(l) + " has an inconsistent shape");
       Eigen::MatrixXf w(rows, cols);
       q.raw(w.data(), sizeof(float) * w.size());
       f.weights.push_back(std::move(w));
       f.biases.push_back(q.vec());
-      if (f.biases.back().size() != rows) q.fail("layer " + std::to_string(l) + " bias size mismatch");
+      if (f.biases.back().size() != rows)
+        q.fail("layer " + std::to_string(l) + " bias size mismatch");
       in = rows;
     }
     const int out_dim = f.head == Head::kArgmax ? f.act_dim : f.act_dim;
     if (in != out_dim) q.fail("network output size does not match the action size");
-    if (f.head != Head::kArgmax && (f.act_low.size() != f.act_dim || f.act_high.size() != f.act_dim)) q.fail("action bounds size mismatch");
-    if (f.normalize_obs && (f.obs_mean.size() != f.obs_dim || f.obs_var.size() != f.obs_dim)) q.fail("normalizer size mismatch");
+    if (f.head != Head::kArgmax &&
+        (f.act_low.size() != f.act_dim || f.act_high.size() != f.act_dim))
+      q.fail("action bounds size mismatch");
+    if (f.normalize_obs && (f.obs_mean.size() != f.obs_dim || f.obs_var.size() != f.obs_dim))
+      q.fail("normalizer size mismatch");
     if (q.pos != payload.size()) q.fail("trailing bytes in payload");
     return f;
   }
@@ -152,7 +164,8 @@ class PolicyFile {
       out.write(b.data(), static_cast<std::streamsize>(b.size()));
       if (!out) throw std::runtime_error(path + ": cannot write policy file");
     }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error(path + ": cannot rename policy file");
+    if (std::rename(tmp.c_str(), path.c_str()) != 0)
+      throw std::runtime_error(path + ": cannot rename policy file");
   }
 
   static PolicyFile load(const std::string& path) {
@@ -168,8 +181,11 @@ class PolicyFile {
     const std::string& data;
     size_t pos;
     std::string where;
-    [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(where + ": " + what); }
+    [[noreturn]] void fail(const std::string& what) const {
+      throw std::runtime_error(where + ": " + what);
+    }
     void raw(void* p, size_t n) {
+      if (n == 0) return;  // empty vectors have no storage to copy into
       if (n > data.size() - pos) fail("truncated policy file");
       std::memcpy(p, data.data() + pos, n);
       pos += n;
@@ -205,6 +221,7 @@ class PolicyFile {
   }
   static void put_vec(std::string& s, const Eigen::VectorXf& v) {
     put<uint32_t>(s, static_cast<uint32_t>(v.size()));
+    if (v.size() == 0) return;
     s.append(reinterpret_cast<const char*>(v.data()), sizeof(float) * v.size());
   }
   static uint64_t fnv1a(const std::string& s) {
@@ -216,7 +233,9 @@ class PolicyFile {
     if (hidden_activation == Act::kTanh) x = x.array().tanh().matrix();
     if (hidden_activation == Act::kRelu) x = x.cwiseMax(0.f);
   }
-  [[noreturn]] static void fail(const std::string& what) { throw std::runtime_error("policy: " + what); }
+  [[noreturn]] static void fail(const std::string& what) {
+    throw std::runtime_error("policy: " + what);
+  }
 };
 
 }  // namespace keel::agents

@@ -17,7 +17,8 @@ AgentRegistry& registry() {
 }
 
 void AgentRegistry::add(AgentEntry e) {
-  if (entries_.count(e.name)) throw Error("agent registry", "duplicate algorithm \"" + e.name + "\"");
+  if (entries_.count(e.name))
+    throw Error("agent registry", "duplicate algorithm \"" + e.name + "\"");
   entries_.emplace(e.name, std::move(e));
 }
 

@@ -32,7 +32,8 @@ class AgentRegistry {
   bool contains(const std::string& name) const { return entries_.count(name) > 0; }
   std::vector<std::string> names() const;
   // Validates hp, checks the action space, builds. Errors name the algorithm and the problem.
-  std::unique_ptr<Agent> make(const std::string& name, const Json& hp, const AgentSetup& setup) const;
+  std::unique_ptr<Agent> make(const std::string& name, const Json& hp,
+                              const AgentSetup& setup) const;
 
  private:
   std::map<std::string, AgentEntry> entries_;

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "agents/registry.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/json.h"
@@ -12,7 +13,6 @@
 #include "envs/policy.h"
 #include "envs/registry.h"
 #include "envs/rollout.h"
-#include "agents/registry.h"
 #include "experiments/config.h"
 
 namespace keel::cli {
@@ -84,8 +84,8 @@ int run_env_replay(const EnvReplayOptions& o) {
   Json out = Json::object();
   out["files"] = Json::array();
   if (!o.json)
-    std::printf("%-26s %5s %6s %11s %11s %11s %11s %6s %6s  %s\n", "env", "eps", "steps", "obs0 dev",
-                "obs dev", "reward dev", "state dev", "term≠", "trunc≠", "result");
+    std::printf("%-26s %5s %6s %11s %11s %11s %11s %6s %6s  %s\n", "env", "eps", "steps",
+                "obs0 dev", "obs dev", "reward dev", "state dev", "term≠", "trunc≠", "result");
   for (const auto& f : expand(o.files)) {
     const envs::ReplayReport r = envs::replay_file(f, tol);
     all_passed = all_passed && r.passed(tol);
@@ -113,17 +113,21 @@ int run_env_replay(const EnvReplayOptions& o) {
 
 void add_env_commands(CLI::App& app) {
   auto stats = std::make_shared<EnvStatsOptions>();
-  CLI::App* s = app.add_subcommand("env-stats", "Roll out envs with a fixed policy and print return and speed statistics");
+  CLI::App* s = app.add_subcommand(
+      "env-stats", "Roll out envs with a fixed policy and print return and speed statistics");
   s->add_option("envs", stats->envs, "Env ids (see `keel list envs`)");
   s->add_flag("--all", stats->all, "Every registered env");
-  s->add_option("--policy", stats->policy, "random or heuristic")->check(CLI::IsMember({"random", "heuristic"}));
+  s->add_option("--policy", stats->policy, "random or heuristic")
+      ->check(CLI::IsMember({"random", "heuristic"}));
   s->add_option("--episodes", stats->episodes, "Episodes per env")->check(CLI::Range(1, 100000000));
   s->add_option("--seed", stats->seed, "Seed");
   s->add_flag("--json", stats->json, "Print one JSON object");
   s->callback([stats] { run_env_stats(*stats); });
 
   auto replay = std::make_shared<EnvReplayOptions>();
-  CLI::App* r = app.add_subcommand("env-replay", "Replay Gymnasium recordings (JSONL) and report the largest deviations; exit 1 on mismatch");
+  CLI::App* r = app.add_subcommand(
+      "env-replay",
+      "Replay Gymnasium recordings (JSONL) and report the largest deviations; exit 1 on mismatch");
   r->add_option("files", replay->files, "Recording files or directories of *.jsonl")->required();
   r->add_flag("--json", replay->json, "Print one JSON object");
   r->callback([replay] {
@@ -136,7 +140,9 @@ void add_list_command(CLI::App& app) {
   auto what = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   CLI::App* l = app.add_subcommand("list", "List registered envs, agents or preset configs");
-  l->add_option("what", *what, "envs | agents | configs")->required()->check(CLI::IsMember({"envs", "agents", "configs"}));
+  l->add_option("what", *what, "envs | agents | configs")
+      ->required()
+      ->check(CLI::IsMember({"envs", "agents", "configs"}));
   l->add_flag("--json", *json, "Print JSON");
   l->callback([what, json] {
     Json out = Json::array();
@@ -151,17 +157,19 @@ void add_list_command(CLI::App& app) {
                {"heuristic", envs::has_heuristic(id)}};
         out.push_back(e);
         if (!*json)
-          std::printf("%-26s %-24s obs %s  limit %d%s\n", id.c_str(),
-                      env->action_space().to_string().substr(0, 24).c_str(),
-                      env->observation_space().is_box()
-                          ? ("(" + std::to_string(env->observation_space().flat_size()) + ")").c_str()
-                          : "",
-                      env->max_episode_steps(), envs::has_heuristic(id) ? "  [heuristic]" : "");
+          std::printf(
+              "%-26s %-24s obs %s  limit %d%s\n", id.c_str(),
+              env->action_space().to_string().substr(0, 24).c_str(),
+              env->observation_space().is_box()
+                  ? ("(" + std::to_string(env->observation_space().flat_size()) + ")").c_str()
+                  : "",
+              env->max_episode_steps(), envs::has_heuristic(id) ? "  [heuristic]" : "");
       }
     } else if (*what == "agents") {
       for (const auto& name : agents::registry().names()) {
         out.push_back(Json{{"name", name}, {"doc", agents::registry().at(name).doc}});
-        if (!*json) std::printf("%-10s %s\n", name.c_str(), agents::registry().at(name).doc.c_str());
+        if (!*json)
+          std::printf("%-10s %s\n", name.c_str(), agents::registry().at(name).doc.c_str());
       }
     } else {
       for (const auto& name : experiments::preset_names()) {

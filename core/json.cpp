@@ -82,7 +82,8 @@ const Json& empty_object() {
 JsonReader::JsonReader(const Json& j, std::string path)
     : j_(j.is_null() ? empty_object() : j), path_(std::move(path)) {
   if (!j_.is_object())
-    throw Error(path_.empty() ? "config" : path_, "expected a JSON object", "object", describe_json(j));
+    throw Error(path_.empty() ? "config" : path_, "expected a JSON object", "object",
+                describe_json(j));
 }
 
 bool JsonReader::has(const std::string& key) {
@@ -97,7 +98,8 @@ const Json* JsonReader::find(const std::string& key) {
   return &*it;
 }
 
-void JsonReader::fail(const std::string& key, const std::string& expected, const Json& found) const {
+void JsonReader::fail(const std::string& key, const std::string& expected,
+                      const Json& found) const {
   throw Error(join_path(path_, key), "invalid value", expected, describe_json(found));
 }
 
@@ -221,7 +223,9 @@ const Json* JsonReader::object(const std::string& key) {
   return v;
 }
 
-const Json* JsonReader::value(const std::string& key) { return find(key); }
+const Json* JsonReader::value(const std::string& key) {
+  return find(key);
+}
 
 void JsonReader::finish() const {
   for (auto it = j_.begin(); it != j_.end(); ++it) {

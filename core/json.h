@@ -20,8 +20,6 @@
 
 namespace keel {
 
-
-
 // A numeric interval with open or closed ends.
 struct Range {
   double lo = -std::numeric_limits<double>::infinity();
@@ -30,8 +28,12 @@ struct Range {
 
   static Range any() { return {}; }
   static Range positive() { return {0.0, std::numeric_limits<double>::infinity(), true, false}; }
-  static Range non_negative() { return {0.0, std::numeric_limits<double>::infinity(), false, false}; }
-  static Range at_least(double v) { return {v, std::numeric_limits<double>::infinity(), false, false}; }
+  static Range non_negative() {
+    return {0.0, std::numeric_limits<double>::infinity(), false, false};
+  }
+  static Range at_least(double v) {
+    return {v, std::numeric_limits<double>::infinity(), false, false};
+  }
   static Range closed(double a, double b) { return {a, b, false, false}; }
   static Range open_closed(double a, double b) { return {a, b, true, false}; }  // (a, b]
   static Range open(double a, double b) { return {a, b, true, true}; }
@@ -80,7 +82,8 @@ class JsonReader {
 
  private:
   const Json* find(const std::string& key);
-  [[noreturn]] void fail(const std::string& key, const std::string& expected, const Json& found) const;
+  [[noreturn]] void fail(const std::string& key, const std::string& expected,
+                         const Json& found) const;
   void check_range(const std::string& key, double v, const Range& r, const Json& found) const;
 
   const Json& j_;

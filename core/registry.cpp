@@ -4,11 +4,16 @@ namespace keel {
 
 const char* param_type_name(ParamType t) {
   switch (t) {
-    case ParamType::kBool: return "a boolean";
-    case ParamType::kInt: return "an integer";
-    case ParamType::kDouble: return "a number";
-    case ParamType::kString: return "a string";
-    case ParamType::kObject: return "an object";
+    case ParamType::kBool:
+      return "a boolean";
+    case ParamType::kInt:
+      return "an integer";
+    case ParamType::kDouble:
+      return "a number";
+    case ParamType::kString:
+      return "a string";
+    case ParamType::kObject:
+      return "an object";
   }
   return "?";
 }
@@ -40,11 +45,21 @@ Params validate_params(const std::vector<ParamSpec>& specs, const Json& given,
       const Json& v = it.value();
       bool ok = false;
       switch (spec->type) {
-        case ParamType::kBool: ok = v.is_boolean(); break;
-        case ParamType::kInt: ok = v.is_number_integer(); break;
-        case ParamType::kDouble: ok = v.is_number(); break;
-        case ParamType::kString: ok = v.is_string(); break;
-        case ParamType::kObject: ok = v.is_object(); break;
+        case ParamType::kBool:
+          ok = v.is_boolean();
+          break;
+        case ParamType::kInt:
+          ok = v.is_number_integer();
+          break;
+        case ParamType::kDouble:
+          ok = v.is_number();
+          break;
+        case ParamType::kString:
+          ok = v.is_string();
+          break;
+        case ParamType::kObject:
+          ok = v.is_object();
+          break;
       }
       if (!ok) throw Error(path, "wrong type", param_type_name(spec->type), describe_json(v));
       if (v.is_number()) {

@@ -49,7 +49,8 @@ class Params {
 
 // Checks `given` (an object, or null) against `specs`; returns every param resolved. `where`
 // names the owner in errors ("env CartPole-v1").
-Params validate_params(const std::vector<ParamSpec>& specs, const Json& given, const std::string& where);
+Params validate_params(const std::vector<ParamSpec>& specs, const Json& given,
+                       const std::string& where);
 
 template <class T>
 class Registry {
@@ -66,7 +67,8 @@ class Registry {
 
   void add(Entry e) {
     if (e.name.empty()) throw Error(kind_ + " registry", "cannot register an empty name");
-    if (entries_.count(e.name)) throw Error(kind_ + " registry", "duplicate name \"" + e.name + "\"");
+    if (entries_.count(e.name))
+      throw Error(kind_ + " registry", "duplicate name \"" + e.name + "\"");
     entries_.emplace(e.name, std::move(e));
   }
   bool contains(const std::string& name) const { return entries_.count(name) > 0; }

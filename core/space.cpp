@@ -8,8 +8,9 @@
 namespace keel {
 
 Space Space::discrete(int64_t n) {
-  if (n <= 0) throw Error("Space::discrete", "a discrete space needs at least one element", "n > 0",
-                          std::to_string(n));
+  if (n <= 0)
+    throw Error("Space::discrete", "a discrete space needs at least one element", "n > 0",
+                std::to_string(n));
   Space s;
   s.kind_ = SpaceKind::kDiscrete;
   s.n_ = n;
@@ -21,12 +22,12 @@ Space Space::box(std::vector<float> low, std::vector<float> high, std::vector<in
   if (shape.empty()) shape = {static_cast<int>(low.size())};
   int64_t size = 1;
   for (int d : shape) {
-    if (d <= 0) throw Error("Space::box", "every dimension must be positive", "> 0", std::to_string(d));
+    if (d <= 0)
+      throw Error("Space::box", "every dimension must be positive", "> 0", std::to_string(d));
     size *= d;
   }
   if (static_cast<int64_t>(low.size()) != size || static_cast<int64_t>(high.size()) != size)
-    throw Error("Space::box", "bounds do not match the shape",
-                std::to_string(size) + " elements",
+    throw Error("Space::box", "bounds do not match the shape", std::to_string(size) + " elements",
                 std::to_string(low.size()) + " low and " + std::to_string(high.size()) + " high");
   for (size_t i = 0; i < low.size(); ++i) {
     if (std::isnan(low[i]) || std::isnan(high[i]) || low[i] > high[i])
@@ -57,7 +58,9 @@ bool Space::bounded() const {
   return true;
 }
 
-bool Space::contains(int64_t action) const { return is_discrete() && action >= 0 && action < n_; }
+bool Space::contains(int64_t action) const {
+  return is_discrete() && action >= 0 && action < n_;
+}
 
 bool Space::contains(std::span<const float> x) const {
   if (!is_box() || static_cast<int>(x.size()) != flat_size_) return false;
@@ -67,13 +70,15 @@ bool Space::contains(std::span<const float> x) const {
 }
 
 int64_t Space::sample_discrete(Rng& rng) const {
-  if (!is_discrete()) throw Error("Space::sample_discrete", "not a discrete space", "Discrete", to_string());
+  if (!is_discrete())
+    throw Error("Space::sample_discrete", "not a discrete space", "Discrete", to_string());
   return static_cast<int64_t>(rng.uniform_int(static_cast<uint64_t>(n_)));
 }
 
 void Space::sample(Rng& rng, std::span<float> out) const {
   if (is_discrete()) {
-    if (out.size() != 1) throw Error("Space::sample", "output size mismatch", "1", std::to_string(out.size()));
+    if (out.size() != 1)
+      throw Error("Space::sample", "output size mismatch", "1", std::to_string(out.size()));
     out[0] = static_cast<float>(sample_discrete(rng));
     return;
   }

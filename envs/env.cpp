@@ -34,7 +34,8 @@ std::span<const float> Env::reset() {
   return obs_;
 }
 
-void Env::fail(const std::string& what, const std::string& expected, const std::string& found) const {
+void Env::fail(const std::string& what, const std::string& expected,
+               const std::string& found) const {
   throw Error("env " + id_, what, expected, found);
 }
 

@@ -98,8 +98,8 @@ class Env {
   float* obs_data() { return obs_.data(); }
 
  private:
-  virtual void do_reset() = 0;                             // sample an initial state, write obs
-  virtual Transition do_step(const Action& action) = 0;    // advance one step, write obs
+  virtual void do_reset() = 0;                               // sample an initial state, write obs
+  virtual Transition do_step(const Action& action) = 0;      // advance one step, write obs
   virtual void do_set_state(std::span<const double> s) = 0;  // set state, write obs
   virtual size_t state_size() const = 0;
 

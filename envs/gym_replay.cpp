@@ -64,10 +64,12 @@ ReplayReport replay_file(const std::string& path, const ReplayTolerance& tol) {
     const std::string id = field(ep, "env", where).get<std::string>();
     if (rep.env.empty()) rep.env = id;
     auto env = make_env(id);
-    if (ep.contains("max_episode_steps")) env->set_max_episode_steps(ep["max_episode_steps"].get<int>());
+    if (ep.contains("max_episode_steps"))
+      env->set_max_episode_steps(ep["max_episode_steps"].get<int>());
     env->reset(0);
     env->set_state(numbers(field(ep, "state0", where), where + " state0"));
-    const double d0 = max_dev(env->observation(), numbers(field(ep, "obs0", where), where + " obs0"));
+    const double d0 =
+        max_dev(env->observation(), numbers(field(ep, "obs0", where), where + " obs0"));
     rep.max_obs0_dev = std::max(rep.max_obs0_dev, d0);
     if (d0 > tol.obs) note(where + ": obs0 differs by " + std::to_string(d0));
 

@@ -18,7 +18,8 @@ class EnvPolicy {
  public:
   virtual ~EnvPolicy() = default;
   // Chooses an action for `obs`: writes `index` (discrete) or `values` (Box, pre-sized).
-  virtual void act(std::span<const float> obs, Rng& rng, int64_t& index, std::vector<float>& values) = 0;
+  virtual void act(std::span<const float> obs, Rng& rng, int64_t& index,
+                   std::vector<float>& values) = 0;
   // Called at the start of every episode (heuristics with internal state reset here).
   virtual void reset() {}
 };

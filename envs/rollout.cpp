@@ -13,7 +13,8 @@ namespace keel::envs {
 
 RolloutStats rollout_stats(const std::string& env_id, const std::string& policy_name, int episodes,
                            uint64_t seed, const Json& env_params) {
-  if (episodes < 1) throw Error("env-stats", "invalid episode count", ">= 1", std::to_string(episodes));
+  if (episodes < 1)
+    throw Error("env-stats", "invalid episode count", ">= 1", std::to_string(episodes));
   auto env = make_env(env_id, env_params);
   auto policy = make_env_policy(policy_name, *env);
   Rng policy_rng = Rng::stream(seed, "policy");
@@ -55,8 +56,8 @@ RolloutStats rollout_stats(const std::string& env_id, const std::string& policy_
   s.return_max = *std::max_element(returns.begin(), returns.end());
   std::vector<double> sorted = returns;
   std::sort(sorted.begin(), sorted.end());
-  s.return_median = episodes % 2 ? sorted[episodes / 2]
-                                 : 0.5 * (sorted[episodes / 2 - 1] + sorted[episodes / 2]);
+  s.return_median =
+      episodes % 2 ? sorted[episodes / 2] : 0.5 * (sorted[episodes / 2 - 1] + sorted[episodes / 2]);
   s.length_mean = len / episodes;
   s.terminated_fraction = static_cast<double>(terminated) / episodes;
   s.frac_return_ge_200 = static_cast<double>(ge200) / episodes;
@@ -70,8 +71,12 @@ Json to_json(const RolloutStats& s) {
   return Json{{"env", s.env},
               {"policy", s.policy},
               {"episodes", s.episodes},
-              {"return", {{"mean", s.return_mean}, {"std", s.return_std}, {"min", s.return_min},
-                          {"max", s.return_max}, {"median", s.return_median}}},
+              {"return",
+               {{"mean", s.return_mean},
+                {"std", s.return_std},
+                {"min", s.return_min},
+                {"max", s.return_max},
+                {"median", s.return_median}}},
               {"length_mean", s.length_mean},
               {"terminated_fraction", s.terminated_fraction},
               {"frac_return_ge_200", s.frac_return_ge_200},

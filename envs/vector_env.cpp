@@ -44,8 +44,10 @@ VectorEnv VectorEnv::make(const std::string& id, int num_envs, VectorMode mode) 
   return make(id, num_envs, Json::object(), mode);
 }
 
-VectorEnv VectorEnv::make(const std::string& id, int num_envs, const Json& params, VectorMode mode) {
-  if (num_envs < 1) throw Error("VectorEnv " + id, "invalid number of envs", ">= 1", std::to_string(num_envs));
+VectorEnv VectorEnv::make(const std::string& id, int num_envs, const Json& params,
+                          VectorMode mode) {
+  if (num_envs < 1)
+    throw Error("VectorEnv " + id, "invalid number of envs", ">= 1", std::to_string(num_envs));
   std::vector<std::unique_ptr<Env>> envs;
   for (int i = 0; i < num_envs; ++i) envs.push_back(make_env(id, params));
   return VectorEnv(std::move(envs), mode);
@@ -128,8 +130,8 @@ std::vector<EnvSnapshot> VectorEnv::snapshot() const {
 
 void VectorEnv::restore(const std::vector<EnvSnapshot>& snaps) {
   if (snaps.size() != envs_.size())
-    throw Error("VectorEnv " + envs_[0]->id(), "snapshot count mismatch", std::to_string(envs_.size()),
-                std::to_string(snaps.size()));
+    throw Error("VectorEnv " + envs_[0]->id(), "snapshot count mismatch",
+                std::to_string(envs_.size()), std::to_string(snaps.size()));
   for (int i = 0; i < num_envs(); ++i) {
     envs_[i]->restore(snaps[i]);
     auto o = envs_[i]->observation();

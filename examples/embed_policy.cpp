@@ -32,17 +32,21 @@ struct CartPoleSim {
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    std::fprintf(stderr, "usage: %s POLICY_FILE (a CartPole policy, e.g. runs/<run>/policy.keelpol)\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s POLICY_FILE (a CartPole policy, e.g. runs/<run>/policy.keelpol)\n",
+                 argv[0]);
     return 2;
   }
   try {
     const keel::agents::PolicyFile policy = keel::agents::PolicyFile::load(argv[1]);
-    if (policy.obs_dim != 4) throw std::runtime_error("this example needs a CartPole policy (4 observations)");
+    if (policy.obs_dim != 4)
+      throw std::runtime_error("this example needs a CartPole policy (4 observations)");
     CartPoleSim sim;
     int steps = 0;
     bool upright = true;
     while (upright && steps < 500) {
-      const Eigen::Vector4f obs(float(sim.x), float(sim.x_dot), float(sim.theta), float(sim.theta_dot));
+      const Eigen::Vector4f obs(float(sim.x), float(sim.x_dot), float(sim.theta),
+                                float(sim.theta_dot));
       const int action = static_cast<int>(policy.act(obs)(0));
       upright = sim.step(action);
       ++steps;

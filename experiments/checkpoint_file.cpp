@@ -32,7 +32,8 @@ std::vector<fs::path> checkpoints_in(const std::string& dir) {
 }
 }  // namespace
 
-void write_checkpoint(const std::string& dir, int64_t env_steps, const std::string& payload, int keep) {
+void write_checkpoint(const std::string& dir, int64_t env_steps, const std::string& payload,
+                      int keep) {
   fs::create_directories(dir);
   char name[64];
   std::snprintf(name, sizeof name, "step-%012lld.keel", static_cast<long long>(env_steps));
@@ -69,21 +70,28 @@ std::string read_checkpoint(const std::string& path) {
   ss << in.rdbuf();
   const std::string bytes = ss.str();
   if (bytes.size() < 28 || std::memcmp(bytes.data(), kMagic, 8) != 0)
-    throw Error(path, "not a Keel checkpoint", "magic KEELCKPT", bytes.size() < 8 ? "a short file" : "other bytes");
+    throw Error(path, "not a Keel checkpoint", "magic KEELCKPT",
+                bytes.size() < 8 ? "a short file" : "other bytes");
   uint32_t version;
   uint64_t n, sum;
   std::memcpy(&version, bytes.data() + 8, 4);
   std::memcpy(&n, bytes.data() + 12, 8);
-  if (version != kVersion) throw Error(path, "unsupported checkpoint version", std::to_string(kVersion), std::to_string(version));
-  if (n != bytes.size() - 28) throw Error(path, "truncated or padded checkpoint", std::to_string(n + 28) + " bytes", std::to_string(bytes.size()) + " bytes");
+  if (version != kVersion)
+    throw Error(path, "unsupported checkpoint version", std::to_string(kVersion),
+                std::to_string(version));
+  if (n != bytes.size() - 28)
+    throw Error(path, "truncated or padded checkpoint", std::to_string(n + 28) + " bytes",
+                std::to_string(bytes.size()) + " bytes");
   std::memcpy(&sum, bytes.data() + 20 + n, 8);
-  if (sum != replay::checksum64(bytes.data() + 20, n)) throw Error(path, "checkpoint checksum mismatch (corrupt file)");
+  if (sum != replay::checksum64(bytes.data() + 20, n))
+    throw Error(path, "checkpoint checksum mismatch (corrupt file)");
   return bytes.substr(20, n);
 }
 
 std::string read_latest_checkpoint(const std::string& dir) {
   const auto all = checkpoints_in(dir);
-  if (all.empty()) throw Error(dir, "no checkpoint to resume from", "checkpoints/step-*.keel", "none");
+  if (all.empty())
+    throw Error(dir, "no checkpoint to resume from", "checkpoints/step-*.keel", "none");
   return read_checkpoint(all.back().string());
 }
 

@@ -9,7 +9,8 @@
 
 namespace keel::experiments {
 
-void write_checkpoint(const std::string& dir, int64_t env_steps, const std::string& payload, int keep);
+void write_checkpoint(const std::string& dir, int64_t env_steps, const std::string& payload,
+                      int keep);
 // The payload of the newest checkpoint in `dir`.
 std::string read_latest_checkpoint(const std::string& dir);
 std::string read_checkpoint(const std::string& path);

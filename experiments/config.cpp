@@ -24,8 +24,11 @@ ExperimentConfig parse_config(const Json& j, const std::string& source) {
   try {
     top.finish();
     if (!env) throw Error("env", "missing block", "an object with at least \"id\"", "nothing");
-    if (!agent) throw Error("agent", "missing block", "an object with at least \"algorithm\"", "nothing");
-    if (!training) throw Error("training", "missing block", "an object with at least \"total_steps\"", "nothing");
+    if (!agent)
+      throw Error("agent", "missing block", "an object with at least \"algorithm\"", "nothing");
+    if (!training)
+      throw Error("training", "missing block", "an object with at least \"total_steps\"",
+                  "nothing");
 
     JsonReader e(*env, "env");
     e.read("id", c.env.id);
@@ -33,11 +36,16 @@ ExperimentConfig parse_config(const Json& j, const std::string& source) {
     if (const Json* p = e.object("params")) c.env.params = *p;
     e.read("vector_mode", c.env.vector_mode, {"auto", "serial", "parallel"});
     e.finish();
-    if (c.env.id.empty()) throw Error("env.id", "missing env id", "one of: " + [] {
-      std::string s;
-      for (const auto& n : envs::registry().names()) s += (s.empty() ? "" : ", ") + n;
-      return s;
-    }(), "nothing");
+    if (c.env.id.empty())
+      throw Error(
+          "env.id", "missing env id",
+          "one of: " +
+              [] {
+                std::string s;
+                for (const auto& n : envs::registry().names()) s += (s.empty() ? "" : ", ") + n;
+                return s;
+              }(),
+          "nothing");
     envs::registry().resolve(c.env.id, c.env.params);  // unknown id or bad params → error
 
     JsonReader a(*agent, "agent");
@@ -49,7 +57,8 @@ ExperimentConfig parse_config(const Json& j, const std::string& source) {
     c.agent.hyperparameters = entry.resolve(hp, "agent.hyperparameters");
     auto probe = envs::make_env(c.env.id, c.env.params);
     if (!entry.supports(probe->action_space()))
-      throw Error("agent.algorithm", c.agent.algorithm + " cannot handle the action space of " + c.env.id,
+      throw Error("agent.algorithm",
+                  c.agent.algorithm + " cannot handle the action space of " + c.env.id,
                   "an algorithm for " + probe->action_space().to_string(), c.agent.algorithm);
 
     JsonReader t(*training, "training");
@@ -71,7 +80,8 @@ ExperimentConfig parse_config(const Json& j, const std::string& source) {
     }
     v.finish();
     if (c.training.stop_on_threshold && !c.evaluation.threshold)
-      throw Error("training.stop_on_threshold", "needs evaluation.threshold", "a threshold", "none");
+      throw Error("training.stop_on_threshold", "needs evaluation.threshold", "a threshold",
+                  "none");
 
     JsonReader k(checkpoints ? *checkpoints : empty, "checkpoints");
     k.read("every_steps", c.checkpoints.every_steps, Range::non_negative());
@@ -87,19 +97,29 @@ ExperimentConfig parse_config(const Json& j, const std::string& source) {
   return c;
 }
 
-ExperimentConfig load_config(const std::string& path) { return parse_config(read_json_file(path), path); }
+ExperimentConfig load_config(const std::string& path) {
+  return parse_config(read_json_file(path), path);
+}
 
 Json to_json(const ExperimentConfig& c) {
-  return Json{{"env", {{"id", c.env.id}, {"num_envs", c.env.num_envs}, {"params", c.env.params},
-                       {"vector_mode", c.env.vector_mode}}},
-              {"agent", {{"algorithm", c.agent.algorithm}, {"hyperparameters", c.agent.hyperparameters}}},
-              {"training", {{"total_steps", c.training.total_steps}, {"seed", c.training.seed},
-                            {"stop_on_threshold", c.training.stop_on_threshold}}},
-              {"evaluation", {{"every_steps", c.evaluation.every_steps}, {"episodes", c.evaluation.episodes},
-                              {"deterministic", c.evaluation.deterministic},
-                              {"threshold", c.evaluation.threshold ? Json(*c.evaluation.threshold) : Json(nullptr)}}},
-              {"checkpoints", {{"every_steps", c.checkpoints.every_steps}, {"keep", c.checkpoints.keep}}},
-              {"logging", {{"progress", c.logging.progress}}}};
+  return Json{
+      {"env",
+       {{"id", c.env.id},
+        {"num_envs", c.env.num_envs},
+        {"params", c.env.params},
+        {"vector_mode", c.env.vector_mode}}},
+      {"agent", {{"algorithm", c.agent.algorithm}, {"hyperparameters", c.agent.hyperparameters}}},
+      {"training",
+       {{"total_steps", c.training.total_steps},
+        {"seed", c.training.seed},
+        {"stop_on_threshold", c.training.stop_on_threshold}}},
+      {"evaluation",
+       {{"every_steps", c.evaluation.every_steps},
+        {"episodes", c.evaluation.episodes},
+        {"deterministic", c.evaluation.deterministic},
+        {"threshold", c.evaluation.threshold ? Json(*c.evaluation.threshold) : Json(nullptr)}}},
+      {"checkpoints", {{"every_steps", c.checkpoints.every_steps}, {"keep", c.checkpoints.keep}}},
+      {"logging", {{"progress", c.logging.progress}}}};
 }
 
 void apply_override(Json& j, const std::string& assignment) {
@@ -117,9 +137,13 @@ void apply_override(Json& j, const std::string& assignment) {
   size_t start = 0;
   while (true) {
     const size_t dot = path.find('.', start);
-    const std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (key.empty()) throw Error("--set " + assignment, "empty key in path", "key.path=value", path);
-    if (!node->is_object()) throw Error("--set " + assignment, "cannot descend into a non-object", "an object", describe_json(*node));
+    const std::string key =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (key.empty())
+      throw Error("--set " + assignment, "empty key in path", "key.path=value", path);
+    if (!node->is_object())
+      throw Error("--set " + assignment, "cannot descend into a non-object", "an object",
+                  describe_json(*node));
     if (dot == std::string::npos) {
       (*node)[key] = value;
       return;

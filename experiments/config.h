@@ -44,7 +44,8 @@ struct CheckpointBlock {
 };
 
 struct LoggingBlock {
-  std::string progress = "auto";  // "auto" (bar on a terminal, lines otherwise) | "bar" | "lines" | "none"
+  std::string progress =
+      "auto";  // "auto" (bar on a terminal, lines otherwise) | "bar" | "lines" | "none"
 };
 
 struct ExperimentConfig {

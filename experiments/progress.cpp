@@ -26,7 +26,8 @@ void Progress::draw(int64_t steps, double wall) {
   if (has_recent_) std::snprintf(recent, sizeof recent, "%.1f", recent_);
   if (has_eval_) std::snprintf(eval, sizeof eval, "%.1f", eval_);
   std::printf("\r[%s] %lld/%lld steps | %.3g steps/s | return %s | eval %s | ETA %.0fs   ", bar,
-              static_cast<long long>(steps), static_cast<long long>(total_), sps, recent, eval, eta);
+              static_cast<long long>(steps), static_cast<long long>(total_), sps, recent, eval,
+              eta);
   std::fflush(stdout);
 }
 
@@ -46,7 +47,8 @@ void Progress::row(const runtime::ProgressRow& r) {
     char recent[32] = "-";
     if (has_recent_) std::snprintf(recent, sizeof recent, "%.2f", r.recent_return_mean);
     std::printf("steps %lld  wall %.2fs  steps/s %.3g  return %s  eval %.2f ± %.2f%s\n",
-                static_cast<long long>(r.env_steps), r.wall_s, r.steps_per_s, recent, r.eval.mean, r.eval.std,
+                static_cast<long long>(r.env_steps), r.wall_s, r.steps_per_s, recent, r.eval.mean,
+                r.eval.std,
                 threshold_ && r.eval.mean >= *threshold_ ? "  (threshold reached)" : "");
     std::fflush(stdout);
   }

@@ -34,7 +34,9 @@ extern "C" void on_sigint(int) {
 }
 }  // namespace
 
-void install_interrupt_handler() { std::signal(SIGINT, on_sigint); }
+void install_interrupt_handler() {
+  std::signal(SIGINT, on_sigint);
+}
 
 namespace {
 
@@ -70,16 +72,20 @@ struct Session {
   Session(ExperimentConfig c, std::string d)
       : cfg(std::move(c)),
         dir(std::move(d)),
-        train_envs(envs::VectorEnv::make(cfg.env.id, cfg.env.num_envs, cfg.env.params, vector_mode(cfg.env.vector_mode))),
-        eval_envs(envs::VectorEnv::make(cfg.env.id, cfg.evaluation.episodes, cfg.env.params, vector_mode(cfg.env.vector_mode))) {
-    agents::AgentSetup setup{train_envs.observation_space(), train_envs.action_space(), cfg.env.num_envs,
-                             cfg.training.seed, cfg.training.total_steps};
+        train_envs(envs::VectorEnv::make(cfg.env.id, cfg.env.num_envs, cfg.env.params,
+                                         vector_mode(cfg.env.vector_mode))),
+        eval_envs(envs::VectorEnv::make(cfg.env.id, cfg.evaluation.episodes, cfg.env.params,
+                                        vector_mode(cfg.env.vector_mode))) {
+    agents::AgentSetup setup{train_envs.observation_space(), train_envs.action_space(),
+                             cfg.env.num_envs, cfg.training.seed, cfg.training.total_steps};
     agent = agents::registry().make(cfg.agent.algorithm, cfg.agent.hyperparameters, setup);
     metric_names = agent->metric_names();
   }
 
   std::string metrics_header() const {
-    std::string h = "env_steps,wall_s,steps_per_s,episodes,recent_return_mean,eval_return_mean,eval_return_std,eval_length_mean";
+    std::string h =
+        "env_steps,wall_s,steps_per_s,episodes,recent_return_mean,eval_return_mean,eval_return_std,"
+        "eval_length_mean";
     for (const auto& n : metric_names) h += "," + n;
     return h;
   }
@@ -93,8 +99,8 @@ std::string fmt(double v) {
 }
 
 std::string csv_row(const Session& s, const runtime::ProgressRow& r) {
-  std::string line = std::to_string(r.env_steps) + "," + fmt(r.wall_s) + "," + fmt(r.steps_per_s) + "," +
-                     std::to_string(r.episodes) + "," + fmt(r.recent_return_mean) + "," +
+  std::string line = std::to_string(r.env_steps) + "," + fmt(r.wall_s) + "," + fmt(r.steps_per_s) +
+                     "," + std::to_string(r.episodes) + "," + fmt(r.recent_return_mean) + "," +
                      fmt(r.eval.mean) + "," + fmt(r.eval.std) + "," + fmt(r.eval.mean_length);
   for (const auto& name : s.metric_names) {
     double v = std::nan("");
@@ -122,12 +128,12 @@ void truncate_metrics(const std::string& path, int64_t env_steps) {
 }
 
 Json eval_json(const runtime::EvalResult& e) {
-  return Json{{"mean", e.mean}, {"std", e.std}, {"min", e.min}, {"max", e.max}, {"episodes", e.episodes},
-              {"mean_length", e.mean_length}};
+  return Json{{"mean", e.mean}, {"std", e.std},           {"min", e.min},
+              {"max", e.max},   {"episodes", e.episodes}, {"mean_length", e.mean_length}};
 }
 
-Json run_session(Session& s, runtime::SyncTrainer* resumed_from, const TrainOptions& o, bool resuming,
-                 const std::string& resume_state) {
+Json run_session(Session& s, runtime::SyncTrainer* resumed_from, const TrainOptions& o,
+                 bool resuming, const std::string& resume_state) {
   const std::string metrics_path = s.dir + "/metrics.csv";
   runtime::TrainerOptions to;
   to.total_steps = s.cfg.training.total_steps;
@@ -141,7 +147,8 @@ Json run_session(Session& s, runtime::SyncTrainer* resumed_from, const TrainOpti
   to.stop_after = o.stop_after;
   (void)resumed_from;
 
-  Progress progress(o.quiet ? "none" : s.cfg.logging.progress, s.cfg.training.total_steps, s.cfg.evaluation.threshold);
+  Progress progress(o.quiet ? "none" : s.cfg.logging.progress, s.cfg.training.total_steps,
+                    s.cfg.evaluation.threshold);
   std::ofstream metrics;
   runtime::SyncTrainer* trainer_ptr = nullptr;
   runtime::TrainerHooks hooks;
@@ -152,7 +159,8 @@ Json run_session(Session& s, runtime::SyncTrainer* resumed_from, const TrainOpti
   };
   hooks.on_tick = [&](int64_t steps, double wall) { progress.tick(steps, wall); };
   hooks.on_checkpoint = [&] {
-    write_checkpoint(s.dir + "/checkpoints", trainer_ptr->env_steps(), trainer_ptr->save_state(), s.cfg.checkpoints.keep);
+    write_checkpoint(s.dir + "/checkpoints", trainer_ptr->env_steps(), trainer_ptr->save_state(),
+                     s.cfg.checkpoints.keep);
     s.agent->policy().save(s.dir + "/policy.keelpol");
   };
   runtime::SyncTrainer trainer(*s.agent, s.train_envs, s.eval_envs, to, hooks);
@@ -173,7 +181,7 @@ Json run_session(Session& s, runtime::SyncTrainer* resumed_from, const TrainOpti
   pol.env_id = s.cfg.env.id;
   pol.save(s.dir + "/policy.keelpol");
   Json summary;
-  summary["status"] = status == runtime::TrainStatus::kStopped ? "stopped"
+  summary["status"] = status == runtime::TrainStatus::kStopped            ? "stopped"
                       : status == runtime::TrainStatus::kReachedThreshold ? "reached_threshold"
                                                                           : "completed";
   summary["algorithm"] = s.cfg.agent.algorithm;
@@ -188,7 +196,8 @@ Json run_session(Session& s, runtime::SyncTrainer* resumed_from, const TrainOpti
   } else {
     summary["first_reached"] = nullptr;
   }
-  summary["threshold"] = s.cfg.evaluation.threshold ? Json(*s.cfg.evaluation.threshold) : Json(nullptr);
+  summary["threshold"] =
+      s.cfg.evaluation.threshold ? Json(*s.cfg.evaluation.threshold) : Json(nullptr);
   summary["run_dir"] = s.dir;
   write_json_file(s.dir + "/summary.json", summary);
   return summary;
@@ -206,7 +215,8 @@ Json train(const ExperimentConfig& config, const TrainOptions& options, std::str
 
 Json resume(const std::string& run_dir, const TrainOptions& options) {
   const std::string cfg_path = run_dir + "/config.json";
-  if (!fs::exists(cfg_path)) throw Error(run_dir, "not a run directory", "config.json inside", "no config.json");
+  if (!fs::exists(cfg_path))
+    throw Error(run_dir, "not a run directory", "config.json inside", "no config.json");
   ExperimentConfig cfg = load_config(cfg_path);
   const std::string state = read_latest_checkpoint(run_dir + "/checkpoints");
   Session s(cfg, run_dir);
@@ -231,10 +241,12 @@ Json evaluate_policy(const std::string& target, const EvalOptions& o) {
     throw Error(policy_path, e.what());
   }
   if (env_id.empty()) env_id = pol.env_id;
-  if (env_id.empty()) throw Error(policy_path, "the policy does not name its env", "--env ID", "nothing");
+  if (env_id.empty())
+    throw Error(policy_path, "the policy does not name its env", "--env ID", "nothing");
   auto env = envs::make_env(env_id, env_params);
   if (env->observation_space().flat_size() != pol.obs_dim)
-    throw Error(policy_path, "policy does not fit env " + env_id, std::to_string(env->observation_space().flat_size()) + " observations",
+    throw Error(policy_path, "policy does not fit env " + env_id,
+                std::to_string(env->observation_space().flat_size()) + " observations",
                 std::to_string(pol.obs_dim));
   std::vector<double> returns;
   double len_sum = 0;
@@ -262,10 +274,14 @@ Json evaluate_policy(const std::string& target, const EvalOptions& o) {
   for (double x : returns) mean += x;
   mean /= returns.size();
   for (double x : returns) sq += (x - mean) * (x - mean);
-  return Json{{"policy", policy_path}, {"env", env_id}, {"episodes", o.episodes},
-              {"return", {{"mean", mean}, {"std", std::sqrt(sq / returns.size())},
-                          {"min", *std::min_element(returns.begin(), returns.end())},
-                          {"max", *std::max_element(returns.begin(), returns.end())}}},
+  return Json{{"policy", policy_path},
+              {"env", env_id},
+              {"episodes", o.episodes},
+              {"return",
+               {{"mean", mean},
+                {"std", std::sqrt(sq / returns.size())},
+                {"min", *std::min_element(returns.begin(), returns.end())},
+                {"max", *std::max_element(returns.begin(), returns.end())}}},
               {"length_mean", len_sum / o.episodes}};
 }
 

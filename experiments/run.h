@@ -16,15 +16,16 @@
 namespace keel::experiments {
 
 struct TrainOptions {
-  std::string out_dir;               // empty: runs/<config name>[-N]
-  std::string config_name = "run";   // used for the default out dir
+  std::string out_dir;                      // empty: runs/<config name>[-N]
+  std::string config_name = "run";          // used for the default out dir
   const std::atomic<bool>* stop = nullptr;  // Ctrl-C
-  int64_t stop_after = 0;            // stop (with a checkpoint) after this many env steps
-  bool quiet = false;                // no progress output at all
+  int64_t stop_after = 0;                   // stop (with a checkpoint) after this many env steps
+  bool quiet = false;                       // no progress output at all
 };
 
 // Trains from a config into a new run directory. Returns the summary (also in summary.json).
-Json train(const ExperimentConfig& config, const TrainOptions& options, std::string* run_dir = nullptr);
+Json train(const ExperimentConfig& config, const TrainOptions& options,
+           std::string* run_dir = nullptr);
 // Continues a stopped run from its newest checkpoint.
 Json resume(const std::string& run_dir, const TrainOptions& options);
 

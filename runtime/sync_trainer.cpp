@@ -20,7 +20,8 @@ void put_string(replay::ByteWriter& w, const std::string& s) {
 }
 std::string get_string(replay::ByteReader& r) {
   const uint32_t n = r.get<uint32_t>();
-  if (n > r.remaining()) r.shape_error("string length", "<= " + std::to_string(r.remaining()), std::to_string(n));
+  if (n > r.remaining())
+    r.shape_error("string length", "<= " + std::to_string(r.remaining()), std::to_string(n));
   std::string s(n, '\0');
   r.bytes(s.data(), n);
   return s;
@@ -61,11 +62,18 @@ constexpr uint32_t kTrainerStateMagic = 0x4b53594e;  // "KSYN"
 
 SyncTrainer::SyncTrainer(agents::Agent& agent, envs::VectorEnv& train_envs,
                          envs::VectorEnv& eval_envs, TrainerOptions options, TrainerHooks hooks)
-    : agent_(agent), envs_(train_envs), eval_envs_(eval_envs), o_(options), hooks_(std::move(hooks)) {
-  if (o_.total_steps <= 0) throw Error("training.total_steps", "must be positive", "> 0", std::to_string(o_.total_steps));
+    : agent_(agent),
+      envs_(train_envs),
+      eval_envs_(eval_envs),
+      o_(options),
+      hooks_(std::move(hooks)) {
+  if (o_.total_steps <= 0)
+    throw Error("training.total_steps", "must be positive", "> 0", std::to_string(o_.total_steps));
 }
 
-double SyncTrainer::wall_s() const { return wall_before_ + (started_ ? now_s() - session_start_ : 0.0); }
+double SyncTrainer::wall_s() const {
+  return wall_before_ + (started_ ? now_s() - session_start_ : 0.0);
+}
 
 TrainStatus SyncTrainer::run(const std::atomic<bool>* stop) {
   ScopedFlushDenormals ftz;
@@ -73,7 +81,8 @@ TrainStatus SyncTrainer::run(const std::atomic<bool>* stop) {
   if (!started_ && env_steps_ == 0) {
     obs_ = envs_.reset(Rng::derive_seed(o_.seed, "train-envs", 0));
     next_eval_ = o_.eval_every > 0 ? o_.eval_every : std::numeric_limits<int64_t>::max();
-    next_checkpoint_ = o_.checkpoint_every > 0 ? o_.checkpoint_every : std::numeric_limits<int64_t>::max();
+    next_checkpoint_ =
+        o_.checkpoint_every > 0 ? o_.checkpoint_every : std::numeric_limits<int64_t>::max();
   }
   started_ = true;
   bool checkpoint_pending = false;
@@ -129,7 +138,8 @@ void SyncTrainer::step_once() {
 
 EvalResult SyncTrainer::evaluate() {
   const int n = eval_envs_.num_envs();
-  Eigen::MatrixXf obs = eval_envs_.reset(Rng::derive_seed(o_.seed, "eval", static_cast<uint64_t>(eval_count_++)));
+  Eigen::MatrixXf obs =
+      eval_envs_.reset(Rng::derive_seed(o_.seed, "eval", static_cast<uint64_t>(eval_count_++)));
   std::vector<uint8_t> done(n, 0);
   std::vector<double> returns(n, 0.0), lengths(n, 0.0);
   agents::Actions a;
@@ -226,7 +236,8 @@ std::string SyncTrainer::save_state() const {
 
 void SyncTrainer::load_state(const std::string& bytes, const std::string& where) {
   replay::ByteReader r(bytes, where);
-  if (r.get<uint32_t>() != kTrainerStateMagic) r.shape_error("trainer state", "a Keel training state", "something else");
+  if (r.get<uint32_t>() != kTrainerStateMagic)
+    r.shape_error("trainer state", "a Keel training state", "something else");
   env_steps_ = r.get<int64_t>();
   episodes_ = r.get<int64_t>();
   next_eval_ = r.get<int64_t>();
@@ -252,7 +263,8 @@ void SyncTrainer::load_state(const std::string& bytes, const std::string& where)
   std::vector<envs::EnvSnapshot> snaps(ne);
   for (auto& s : snaps) {
     const uint32_t n = r.get<uint32_t>();
-    if (n > r.remaining() / sizeof(double)) r.shape_error("env state size", "a sane size", std::to_string(n));
+    if (n > r.remaining() / sizeof(double))
+      r.shape_error("env state size", "a sane size", std::to_string(n));
     s.state.resize(n);
     r.bytes(s.state.data(), sizeof(double) * n);
     s.rng = r.rng();

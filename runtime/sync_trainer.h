@@ -49,8 +49,8 @@ struct ProgressRow {
 };
 
 struct TrainerHooks {
-  std::function<void(const ProgressRow&)> on_row;  // after every evaluation
-  std::function<void()> on_checkpoint;             // when a checkpoint is due
+  std::function<void(const ProgressRow&)> on_row;                 // after every evaluation
+  std::function<void()> on_checkpoint;                            // when a checkpoint is due
   std::function<void(int64_t env_steps, double wall_s)> on_tick;  // now and then (progress bar)
 };
 

@@ -35,21 +35,30 @@ A2cConfig a2c_config_from_json(const Json& j, const std::string& path) {
 }
 
 Json to_json(const A2cConfig& c) {
-  Json j{{"n_steps", c.n_steps}, {"gamma", c.gamma}, {"gae_lambda", c.gae_lambda},
-              {"learning_rate", c.learning_rate}, {"lr_schedule", c.lr_schedule},
-              {"ent_coef", c.ent_coef}, {"vf_coef", c.vf_coef}, {"max_grad_norm", c.max_grad_norm},
-              {"normalize_advantage", c.normalize_advantage}, {"optimizer", c.optimizer},
-              {"rms_alpha", c.rms_alpha}, {"rms_eps", c.rms_eps},
-              {"rms_eps_placement", c.rms_eps_placement}};
+  Json j{{"n_steps", c.n_steps},
+         {"gamma", c.gamma},
+         {"gae_lambda", c.gae_lambda},
+         {"learning_rate", c.learning_rate},
+         {"lr_schedule", c.lr_schedule},
+         {"ent_coef", c.ent_coef},
+         {"vf_coef", c.vf_coef},
+         {"max_grad_norm", c.max_grad_norm},
+         {"normalize_advantage", c.normalize_advantage},
+         {"optimizer", c.optimizer},
+         {"rms_alpha", c.rms_alpha},
+         {"rms_eps", c.rms_eps},
+         {"rms_eps_placement", c.rms_eps_placement}};
   write_policy_net(j, c.net);
   return j;
 }
 
 namespace {
 
-std::unique_ptr<nn::Optimizer> make_optimizer(const A2cConfig& c, std::vector<nn::Parameter*> params) {
+std::unique_ptr<nn::Optimizer> make_optimizer(const A2cConfig& c,
+                                              std::vector<nn::Parameter*> params) {
   if (c.optimizer == "adam")
-    return std::make_unique<nn::Adam>(std::move(params), nn::AdamOptions{static_cast<float>(c.learning_rate)});
+    return std::make_unique<nn::Adam>(std::move(params),
+                                      nn::AdamOptions{static_cast<float>(c.learning_rate)});
   nn::RmspropOptions o;
   o.lr = static_cast<float>(c.learning_rate);
   o.alpha = static_cast<float>(c.rms_alpha);
@@ -65,8 +74,7 @@ class A2c final : public OnPolicyAgent {
       : OnPolicyAgent("a2c",
                       OnPolicyOptions{c.n_steps, c.gamma, c.gae_lambda, c.net.normalize_obs,
                                       c.net.normalize_reward, c.net.clip_obs},
-                      actor_critic_spec(s, c.net),
-                      s),
+                      actor_critic_spec(s, c.net), s),
         c_(c),
         opt_(make_optimizer(c, net().parameters())) {
     all_.resize(static_cast<int64_t>(c.n_steps) * s.num_envs);
@@ -74,14 +82,16 @@ class A2c final : public OnPolicyAgent {
   }
 
   std::vector<std::string> metric_names() const override {
-    return {"policy_loss", "value_loss", "entropy", "grad_norm", "learning_rate", "explained_variance"};
+    return {"policy_loss", "value_loss",    "entropy",
+            "grad_norm",   "learning_rate", "explained_variance"};
   }
 
  protected:
   nn::Optimizer& optimizer() override { return *opt_; }
 
   void train(Metrics& m) override {
-    const float lr = static_cast<float>(c_.learning_rate * (c_.lr_schedule == "linear" ? progress_left() : 1.0));
+    const float lr =
+        static_cast<float>(c_.learning_rate * (c_.lr_schedule == "linear" ? progress_left() : 1.0));
     opt_->set_lr(lr);
     buffer().gather(all_, batch_);
     Eigen::RowVectorXf adv = batch_.advantages;
@@ -96,15 +106,19 @@ class A2c final : public OnPolicyAgent {
     nn::Var policy_loss = nn::neg(nn::mean(nn::mul(t.constant(adv), ev.log_prob)));
     nn::Var value_loss = nn::mse_loss(ev.value, t.constant(batch_.returns));
     nn::Var entropy = nn::mean(ev.entropy);
-    nn::Var loss = nn::add(nn::add(policy_loss, nn::scale(entropy, -static_cast<float>(c_.ent_coef))),
-                           nn::scale(value_loss, static_cast<float>(c_.vf_coef)));
+    nn::Var loss =
+        nn::add(nn::add(policy_loss, nn::scale(entropy, -static_cast<float>(c_.ent_coef))),
+                nn::scale(value_loss, static_cast<float>(c_.vf_coef)));
     opt_->zero_grad();
     t.backward(loss);
     const float gn = nn::clip_grad_norm(opt_->params(), static_cast<float>(c_.max_grad_norm));
     opt_->step();
-    m = {{"policy_loss", policy_loss.item()}, {"value_loss", value_loss.item()},
-         {"entropy", entropy.item()},         {"grad_norm", gn},
-         {"learning_rate", lr},               {"explained_variance", explained_variance()}};
+    m = {{"policy_loss", policy_loss.item()},
+         {"value_loss", value_loss.item()},
+         {"entropy", entropy.item()},
+         {"grad_norm", gn},
+         {"learning_rate", lr},
+         {"explained_variance", explained_variance()}};
   }
 
  private:

@@ -28,7 +28,8 @@ ActorCriticSpec actor_critic_spec(const AgentSetup& s, const PolicyNetConfig& ne
   ActorCriticSpec spec;
   spec.obs_dim = s.observation_space.flat_size();
   spec.discrete = s.action_space.is_discrete();
-  spec.action_dim = spec.discrete ? static_cast<int>(s.action_space.n()) : s.action_space.flat_size();
+  spec.action_dim =
+      spec.discrete ? static_cast<int>(s.action_space.n()) : s.action_space.flat_size();
   spec.pi_layers = net.pi_layers;
   spec.vf_layers = net.vf_layers;
   spec.activation = net.activation;
@@ -42,7 +43,8 @@ ActorCritic::ActorCritic(const ActorCriticSpec& spec, Rng& init_rng)
       pi_(mlp_spec(spec.obs_dim, spec.pi_layers, spec.action_dim, spec, 0.01f), init_rng),
       vf_(mlp_spec(spec.obs_dim, spec.vf_layers, 1, spec, 1.0f), init_rng) {
   if (!spec.discrete)
-    log_std_ = nn::Parameter(Eigen::MatrixXf::Constant(spec.action_dim, 1, static_cast<float>(spec.log_std_init)));
+    log_std_ = nn::Parameter(
+        Eigen::MatrixXf::Constant(spec.action_dim, 1, static_cast<float>(spec.log_std_init)));
 }
 
 void ActorCritic::act(const Eigen::MatrixXf& obs, bool explore, Rng& rng, ActorCriticStep& out) {
@@ -64,14 +66,18 @@ void ActorCritic::act(const Eigen::MatrixXf& obs, bool explore, Rng& rng, ActorC
     }
     return;
   }
-  const Eigen::ArrayXf log_std = log_std_.value.col(0).array().cwiseMax(nn::DiagGaussian::kLogStdMin).cwiseMin(nn::DiagGaussian::kLogStdMax);
+  const Eigen::ArrayXf log_std = log_std_.value.col(0)
+                                     .array()
+                                     .cwiseMax(nn::DiagGaussian::kLogStdMin)
+                                     .cwiseMin(nn::DiagGaussian::kLogStdMax);
   if (explore) {
     nn::sample_gaussian(head, log_std_.value, rng, out.continuous);
   } else {
     out.continuous = head;
   }
   const Eigen::ArrayXf inv_var = (-2.0f * log_std).exp();
-  const float log_norm = static_cast<float>(-0.5 * std::log(2.0 * M_PI)) * spec_.action_dim - log_std.sum();
+  const float log_norm =
+      static_cast<float>(-0.5 * std::log(2.0 * M_PI)) * spec_.action_dim - log_std.sum();
   for (Eigen::Index j = 0; j < n; ++j) {
     const Eigen::ArrayXf d = out.continuous.col(j).array() - head.col(j).array();
     out.log_probs(j) = log_norm - 0.5f * (d.square() * inv_var).sum();

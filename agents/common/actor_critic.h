@@ -33,10 +33,10 @@ ActorCriticSpec actor_critic_spec(const AgentSetup& setup, const PolicyNetConfig
 
 // What acting produces for N observations.
 struct ActorCriticStep {
-  std::vector<int> discrete;       // N sampled / greedy actions (discrete)
-  Eigen::MatrixXf continuous;      // act_dim × N, unclipped (continuous)
-  Eigen::VectorXf log_probs;       // N
-  Eigen::VectorXf values;          // N
+  std::vector<int> discrete;   // N sampled / greedy actions (discrete)
+  Eigen::MatrixXf continuous;  // act_dim × N, unclipped (continuous)
+  Eigen::VectorXf log_probs;   // N
+  Eigen::VectorXf values;      // N
 };
 
 class ActorCritic : public nn::Module {
@@ -54,7 +54,8 @@ class ActorCritic : public nn::Module {
     nn::Var value;     // 1 × B
   };
   // On a tape: log-prob and entropy of the given actions, and values, for obs (obs_dim × B).
-  Evaluation evaluate(nn::Tape& t, const Eigen::MatrixXf& obs, const Eigen::VectorXi& discrete_actions,
+  Evaluation evaluate(nn::Tape& t, const Eigen::MatrixXf& obs,
+                      const Eigen::VectorXi& discrete_actions,
                       const Eigen::MatrixXf& continuous_actions);
 
   void visit_parameters(const ParamVisitor& fn, const std::string& prefix = {}) override;

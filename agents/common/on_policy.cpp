@@ -16,20 +16,24 @@ OnPolicyAgent::OnPolicyAgent(std::string algorithm, const OnPolicyOptions& o,
       discrete_(s.action_space.is_discrete()),
       init_rng_(Rng::stream(s.seed, algorithm_ + "-init")),
       net_(spec, init_rng_),
-      buffer_(replay::RolloutSpec{s.observation_space.flat_size(),
-                                  discrete_ ? replay::ActionKind::kDiscrete : replay::ActionKind::kContinuous,
-                                  discrete_ ? 1 : s.action_space.flat_size(), o.n_steps, s.num_envs}),
+      buffer_(replay::RolloutSpec{
+          s.observation_space.flat_size(),
+          discrete_ ? replay::ActionKind::kDiscrete : replay::ActionKind::kContinuous,
+          discrete_ ? 1 : s.action_space.flat_size(), o.n_steps, s.num_envs}),
       obs_stats_(s.observation_space.flat_size()),
       reward_scaler_(s.num_envs, o.gamma),
       act_rng_(Rng::stream(s.seed, algorithm_ + "-act")),
       batch_rng_(Rng::stream(s.seed, algorithm_ + "-minibatch")) {
   if (!discrete_) {
-    act_low_ = Eigen::Map<const Eigen::VectorXf>(s.action_space.low().data(), s.action_space.flat_size());
-    act_high_ = Eigen::Map<const Eigen::VectorXf>(s.action_space.high().data(), s.action_space.flat_size());
+    act_low_ =
+        Eigen::Map<const Eigen::VectorXf>(s.action_space.low().data(), s.action_space.flat_size());
+    act_high_ =
+        Eigen::Map<const Eigen::VectorXf>(s.action_space.high().data(), s.action_space.flat_size());
   }
 }
 
-const Eigen::MatrixXf& OnPolicyAgent::normalized(const Eigen::MatrixXf& obs, Eigen::MatrixXf& buf) const {
+const Eigen::MatrixXf& OnPolicyAgent::normalized(const Eigen::MatrixXf& obs,
+                                                 Eigen::MatrixXf& buf) const {
   if (o_.normalize_obs) {
     obs_stats_.normalize(obs, buf, static_cast<float>(o_.clip_obs));
   } else {
@@ -95,7 +99,8 @@ bool OnPolicyAgent::update(Metrics& m) {
 
 double OnPolicyAgent::progress_left() const {
   if (setup_.total_steps <= 0) return 1.0;
-  return std::max(0.0, 1.0 - static_cast<double>(env_steps_) / static_cast<double>(setup_.total_steps));
+  return std::max(0.0,
+                  1.0 - static_cast<double>(env_steps_) / static_cast<double>(setup_.total_steps));
 }
 
 double OnPolicyAgent::explained_variance() const {

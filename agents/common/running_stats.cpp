@@ -19,7 +19,8 @@ void RunningMeanStd::update(const Eigen::MatrixXf& x) {
   const Eigen::VectorXd delta = batch_mean - mean_;
   const double total = count_ + n;
   mean_ += delta * (n / total);
-  const Eigen::VectorXd m2 = var_ * count_ + batch_var * n + delta.array().square().matrix() * (count_ * n / total);
+  const Eigen::VectorXd m2 =
+      var_ * count_ + batch_var * n + delta.array().square().matrix() * (count_ * n / total);
   var_ = m2 / total;
   count_ = total;
 }

@@ -11,13 +11,16 @@ void put_blob(replay::ByteWriter& w, const std::string& bytes) {
 
 std::string get_blob(replay::ByteReader& r) {
   const uint64_t n = r.get<uint64_t>();
-  if (n > r.remaining()) r.shape_error("blob size", "<= " + std::to_string(r.remaining()), std::to_string(n));
+  if (n > r.remaining())
+    r.shape_error("blob size", "<= " + std::to_string(r.remaining()), std::to_string(n));
   std::string s(n, '\0');
   r.bytes(s.data(), n);
   return s;
 }
 
-void save_modules(replay::ByteWriter& w, const nn::Bundle& bundle) { put_blob(w, nn::save_bytes(bundle)); }
+void save_modules(replay::ByteWriter& w, const nn::Bundle& bundle) {
+  put_blob(w, nn::save_bytes(bundle));
+}
 
 void load_modules(replay::ByteReader& r, const nn::Bundle& bundle) {
   nn::load_bytes(get_blob(r), bundle);
@@ -25,11 +28,19 @@ void load_modules(replay::ByteReader& r, const nn::Bundle& bundle) {
 
 void export_mlp(nn::Mlp& net, PolicyFile& out) {
   switch (net.spec().activation) {
-    case nn::Activation::kTanh: out.hidden_activation = PolicyFile::Act::kTanh; break;
-    case nn::Activation::kRelu: out.hidden_activation = PolicyFile::Act::kRelu; break;
-    case nn::Activation::kIdentity: out.hidden_activation = PolicyFile::Act::kIdentity; break;
-    default: throw Error("policy export", "activation not supported by policy files", "tanh, relu or identity",
-                         std::string(nn::activation_name(net.spec().activation)));
+    case nn::Activation::kTanh:
+      out.hidden_activation = PolicyFile::Act::kTanh;
+      break;
+    case nn::Activation::kRelu:
+      out.hidden_activation = PolicyFile::Act::kRelu;
+      break;
+    case nn::Activation::kIdentity:
+      out.hidden_activation = PolicyFile::Act::kIdentity;
+      break;
+    default:
+      throw Error("policy export", "activation not supported by policy files",
+                  "tanh, relu or identity",
+                  std::string(nn::activation_name(net.spec().activation)));
   }
   if (net.spec().output_activation != nn::Activation::kIdentity)
     throw Error("policy export", "output activation must be identity");

@@ -44,14 +44,22 @@ PpoConfig ppo_config_from_json(const Json& j, const std::string& path) {
 }
 
 Json to_json(const PpoConfig& c) {
-  Json j{{"n_steps", c.n_steps}, {"batch_size", c.batch_size}, {"n_epochs", c.n_epochs},
-              {"gamma", c.gamma}, {"gae_lambda", c.gae_lambda},
-              {"learning_rate", c.learning_rate}, {"lr_schedule", c.lr_schedule},
-              {"clip_range", c.clip_range}, {"clip_schedule", c.clip_schedule},
-              {"clip_range_vf", c.clip_range_vf}, {"ent_coef", c.ent_coef},
-              {"vf_coef", c.vf_coef}, {"max_grad_norm", c.max_grad_norm},
-              {"target_kl", c.target_kl}, {"normalize_advantage", c.normalize_advantage},
-              {"adam_eps", c.adam_eps}};
+  Json j{{"n_steps", c.n_steps},
+         {"batch_size", c.batch_size},
+         {"n_epochs", c.n_epochs},
+         {"gamma", c.gamma},
+         {"gae_lambda", c.gae_lambda},
+         {"learning_rate", c.learning_rate},
+         {"lr_schedule", c.lr_schedule},
+         {"clip_range", c.clip_range},
+         {"clip_schedule", c.clip_schedule},
+         {"clip_range_vf", c.clip_range_vf},
+         {"ent_coef", c.ent_coef},
+         {"vf_coef", c.vf_coef},
+         {"max_grad_norm", c.max_grad_norm},
+         {"target_kl", c.target_kl},
+         {"normalize_advantage", c.normalize_advantage},
+         {"adam_eps", c.adam_eps}};
   write_policy_net(j, c.net);
   return j;
 }
@@ -64,8 +72,7 @@ class Ppo final : public OnPolicyAgent {
       : OnPolicyAgent("ppo",
                       OnPolicyOptions{c.n_steps, c.gamma, c.gae_lambda, c.net.normalize_obs,
                                       c.net.normalize_reward, c.net.clip_obs},
-                      actor_critic_spec(s, c.net),
-                      s),
+                      actor_critic_spec(s, c.net), s),
         c_(c),
         opt_(net().parameters(), nn::AdamOptions{static_cast<float>(c.learning_rate), 0.9f, 0.999f,
                                                  static_cast<float>(c.adam_eps), 0.f}) {
@@ -76,8 +83,8 @@ class Ppo final : public OnPolicyAgent {
   }
 
   std::vector<std::string> metric_names() const override {
-    return {"policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction",
-            "grad_norm", "learning_rate", "clip_range", "explained_variance"};
+    return {"policy_loss", "value_loss",    "entropy",    "approx_kl",         "clip_fraction",
+            "grad_norm",   "learning_rate", "clip_range", "explained_variance"};
   }
 
  protected:
@@ -86,8 +93,10 @@ class Ppo final : public OnPolicyAgent {
   // n_epochs passes of shuffled minibatches over the rollout, maximizing the clipped surrogate.
   void train(Metrics& m) override {
     const double left = progress_left();
-    const float lr = static_cast<float>(c_.learning_rate * (c_.lr_schedule == "linear" ? left : 1.0));
-    const float clip = static_cast<float>(c_.clip_range * (c_.clip_schedule == "linear" ? left : 1.0));
+    const float lr =
+        static_cast<float>(c_.learning_rate * (c_.lr_schedule == "linear" ? left : 1.0));
+    const float clip =
+        static_cast<float>(c_.clip_range * (c_.clip_schedule == "linear" ? left : 1.0));
     opt_.set_lr(lr);
     nn::Tape& t = tape();
     double pg_sum = 0, vf_sum = 0, ent_sum = 0, kl_sum = 0, clipfrac_sum = 0, gn_sum = 0;
@@ -119,8 +128,9 @@ class Ppo final : public OnPolicyAgent {
         }
         nn::Var value_loss = nn::mse_loss(values, t.constant(batch_.returns));
         nn::Var entropy = nn::mean(ev.entropy);
-        nn::Var loss = nn::add(nn::add(policy_loss, nn::scale(entropy, -static_cast<float>(c_.ent_coef))),
-                               nn::scale(value_loss, static_cast<float>(c_.vf_coef)));
+        nn::Var loss =
+            nn::add(nn::add(policy_loss, nn::scale(entropy, -static_cast<float>(c_.ent_coef))),
+                    nn::scale(value_loss, static_cast<float>(c_.vf_coef)));
 
         const Eigen::ArrayXf lr_arr = log_ratio.value().row(0).array();
         const double approx_kl = ((lr_arr.exp() - 1.f) - lr_arr).mean();
@@ -141,10 +151,15 @@ class Ppo final : public OnPolicyAgent {
       }
     }
     const double b = std::max(batches, 1);
-    m = {{"policy_loss", pg_sum / b}, {"value_loss", vf_sum / b}, {"entropy", ent_sum / b},
-         {"approx_kl", kl_sum / b},   {"clip_fraction", clipfrac_sum / b},
-         {"grad_norm", gn_sum / b},   {"learning_rate", lr},
-         {"clip_range", clip},        {"explained_variance", explained_variance()}};
+    m = {{"policy_loss", pg_sum / b},
+         {"value_loss", vf_sum / b},
+         {"entropy", ent_sum / b},
+         {"approx_kl", kl_sum / b},
+         {"clip_fraction", clipfrac_sum / b},
+         {"grad_norm", gn_sum / b},
+         {"learning_rate", lr},
+         {"clip_range", clip},
+         {"explained_variance", explained_variance()}};
   }
 
  private:

@@ -18,8 +18,8 @@
 namespace keel::agents {
 
 struct PpoConfig {
-  int n_steps = 2048;     // rollout length per env
-  int batch_size = 64;    // minibatch size
+  int n_steps = 2048;   // rollout length per env
+  int batch_size = 64;  // minibatch size
   int n_epochs = 10;
   double gamma = 0.99;
   double gae_lambda = 0.95;

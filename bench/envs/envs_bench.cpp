@@ -32,8 +32,8 @@ void BM_EnvStep(benchmark::State& state, const char* id) {
     if (r.done()) env->reset();
     benchmark::DoNotOptimize(r);
   }
-  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                 benchmark::Counter::kIsRate);
+  state.counters["steps/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK_CAPTURE(BM_EnvStep, CartPole, "CartPole-v1");
 BENCHMARK_CAPTURE(BM_EnvStep, Acrobot, "Acrobot-v1");
@@ -69,14 +69,15 @@ void BM_BareCartPole(benchmark::State& state) {
     benchmark::DoNotOptimize(obs);
     if (x < -2.4 || x > 2.4 || th < -0.2094 || th > 0.2094 || ++steps >= 500) reset();
   }
-  state.counters["steps/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                 benchmark::Counter::kIsRate);
+  state.counters["steps/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_BareCartPole);
 
 void BM_VectorEnv(benchmark::State& state, const char* id) {
   const int n = static_cast<int>(state.range(0));
-  const auto mode = state.range(1) ? keel::envs::VectorMode::kParallel : keel::envs::VectorMode::kSerial;
+  const auto mode =
+      state.range(1) ? keel::envs::VectorMode::kParallel : keel::envs::VectorMode::kSerial;
   auto v = keel::envs::VectorEnv::make(id, n, mode);
   v.reset(1);
   Rng rng(2);
@@ -93,8 +94,8 @@ void BM_VectorEnv(benchmark::State& state, const char* id) {
     }
     benchmark::DoNotOptimize(v.observations().data());
   }
-  state.counters["env_steps/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * n,
-                                                     benchmark::Counter::kIsRate);
+  state.counters["env_steps/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * n, benchmark::Counter::kIsRate);
 }
 BENCHMARK_CAPTURE(BM_VectorEnv, CartPole, "CartPole-v1")
     ->ArgsProduct({{1, 8, 64}, {0, 1}})

@@ -1,8 +1,8 @@
 #include "envs/box2d/lunar_lander_physics.h"
 
 #include <algorithm>
-#include <cmath>
 #include <atomic>
+#include <cmath>
 #include <mutex>
 
 #include <box2d/box2d.h>
@@ -454,7 +454,12 @@ void LanderSim::restore_directly(std::span<const double> snap) {
 // box2d_init_once() checks that they are the ones called (box2d23_revolute_active()); if a
 // differently built Box2D binds its own, the envs fall back to apply_box2d23_limit_rule.
 namespace {
-enum Box2d23LimitState { kInactiveLimit = 0, kAtLowerLimit = 1, kAtUpperLimit = 2, kEqualLimits = 3 };
+enum Box2d23LimitState {
+  kInactiveLimit = 0,
+  kAtLowerLimit = 1,
+  kAtUpperLimit = 2,
+  kEqualLimits = 3
+};
 }  // namespace
 
 void b2RevoluteJoint::InitVelocityConstraints(const b2SolverData& data) {
@@ -615,7 +620,8 @@ bool b2RevoluteJoint::SolvePositionConstraints(const b2SolverData& data) {
     const float angle = aB - aA - m_referenceAngle;
     float limit_impulse = 0.0f;
     if (state == kEqualLimits) {
-      const float C = b2Clamp(angle - m_lowerAngle, -b2_maxAngularCorrection, b2_maxAngularCorrection);
+      const float C =
+          b2Clamp(angle - m_lowerAngle, -b2_maxAngularCorrection, b2_maxAngularCorrection);
       limit_impulse = -m_axialMass * C;
       angular_error = b2Abs(C);
     } else if (state == kAtLowerLimit) {

@@ -15,7 +15,9 @@ constexpr double kG = 9.8;
 using State5 = std::array<double, 5>;  // state plus the torque, as Gymnasium's s_augmented
 
 // Gymnasium writes x**2 on NumPy float64 scalars: libm pow, not x*x.
-double sq(double x) { return np_pow2(x); }
+double sq(double x) {
+  return np_pow2(x);
+}
 
 State5 dsdt(const State5& s) {
   const double a = s[4];

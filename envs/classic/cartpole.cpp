@@ -22,7 +22,9 @@ CartPole::CartPole(CartPolePhysics physics)
       total_mass_(p_.masspole + p_.masscart),
       polemass_length_(p_.masspole * p_.length) {}
 
-std::vector<double> CartPole::state() const { return {s_.x, s_.x_dot, s_.theta, s_.theta_dot}; }
+std::vector<double> CartPole::state() const {
+  return {s_.x, s_.x_dot, s_.theta, s_.theta_dot};
+}
 
 void CartPole::write_obs() {
   float* o = obs_data();
@@ -60,8 +62,8 @@ Transition CartPole::do_step(const Action& a) {
   s_.theta = s_.theta + p_.tau * s_.theta_dot;
   s_.theta_dot = s_.theta_dot + p_.tau * thetaacc;
   write_obs();
-  const bool terminated = s_.x < -kXThreshold || s_.x > kXThreshold || s_.theta < -kThetaThreshold ||
-                          s_.theta > kThetaThreshold;
+  const bool terminated = s_.x < -kXThreshold || s_.x > kXThreshold ||
+                          s_.theta < -kThetaThreshold || s_.theta > kThetaThreshold;
   return {1.0, terminated};
 }
 

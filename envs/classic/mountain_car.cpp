@@ -34,7 +34,8 @@ void MountainCar::do_set_state(std::span<const double> s) {
 }
 
 Transition MountainCar::do_step(const Action& a) {
-  velocity_ += static_cast<double>(a.index - 1) * p_.force + std::cos(3 * position_) * (-p_.gravity);
+  velocity_ +=
+      static_cast<double>(a.index - 1) * p_.force + std::cos(3 * position_) * (-p_.gravity);
   velocity_ = std::clamp(velocity_, -kMaxSpeed, kMaxSpeed);
   position_ += velocity_;
   position_ = std::clamp(position_, kMinPosition, kMaxPosition);

@@ -6,8 +6,8 @@
 namespace keel::envs {
 
 struct MountainCarPhysics {
-  double force = 0.001;    // discrete: push per action step
-  double power = 0.0015;   // continuous: force multiplier
+  double force = 0.001;   // discrete: push per action step
+  double power = 0.0015;  // continuous: force multiplier
   double gravity = 0.0025;
 };
 

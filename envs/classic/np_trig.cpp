@@ -12,8 +12,12 @@
 namespace keel::envs {
 namespace {
 
-double from_bits(std::uint64_t u) { return std::bit_cast<double>(u); }
-std::uint64_t to_bits(double d) { return std::bit_cast<std::uint64_t>(d); }
+double from_bits(std::uint64_t u) {
+  return std::bit_cast<double>(u);
+}
+std::uint64_t to_bits(double d) {
+  return std::bit_cast<std::uint64_t>(d);
+}
 
 // Shared constants.
 const double kInvPi = from_bits(0x3fd45f306dc9c883);  // 1/pi
@@ -36,10 +40,10 @@ const double kSinC[7] = {
 
 // cos: N = floor(|x|/pi) (fma rounded toward zero onto 2^52), R = (N + 1/2)*pi - |x|,
 // cos(x) = (-1)^N * P(R).
-const double kCosShifter = from_bits(0x4330000000000000);      // 2^52
+const double kCosShifter = from_bits(0x4330000000000000);           // 2^52
 const double kCosShifterMinusHalf = from_bits(0x432fffffffffffff);  // 2^52 - 1/2
-const double kCosMaxFast = from_bits(0x43300000007ffffe);      // 2^52 + 8388606
-const double kCosTiny = from_bits(0x3e40000000000000);         // 2^-27: cos(x) = 1 below
+const double kCosMaxFast = from_bits(0x43300000007ffffe);           // 2^52 + 8388606
+const double kCosTiny = from_bits(0x3e40000000000000);              // 2^-27: cos(x) = 1 below
 const double kCosC[7] = {
     from_bits(0xbd69f0d60811aac8),  // r^15
     from_bits(0x3de60e6857a2f220),  // r^13
@@ -69,7 +73,7 @@ double np_sin(double x) {
   }
   const double shifted = std::fma(x, kInvPi, kSinShifter);
   std::uint64_t sign = to_bits(shifted) << 63;  // parity of N
-  if (x == 0.0) sign ^= to_bits(x);              // the kernel keeps the sign of a zero input
+  if (x == 0.0) sign ^= to_bits(x);             // the kernel keeps the sign of a zero input
   const double n = shifted - kSinShifter;
   double r = std::fma(-n, kPi1, x);
   r = std::fma(-n, kPi2, r);

@@ -20,7 +20,8 @@ Pendulum::Pendulum(PendulumPhysics physics)
     : Env("Pendulum-v1",
           Space::box({-1.0f, -1.0f, -static_cast<float>(physics.max_speed)},
                      {1.0f, 1.0f, static_cast<float>(physics.max_speed)}),
-          Space::box({-static_cast<float>(physics.max_torque)}, {static_cast<float>(physics.max_torque)}),
+          Space::box({-static_cast<float>(physics.max_torque)},
+                     {static_cast<float>(physics.max_torque)}),
           200),
       p_(physics) {}
 
@@ -47,7 +48,8 @@ Transition Pendulum::do_step(const Action& a) {
   const double th = theta_, thdot = theta_dot_;
   const double an = angle_normalize(th);
   const double costs = np_pow2(an) + 0.1 * np_pow2(thdot) + 0.001 * np_pow2(u);
-  double newthdot = thdot + (3 * p_.g / (2 * p_.l) * np_sin(th) + 3.0 / (p_.m * (p_.l * p_.l)) * u) * p_.dt;
+  double newthdot =
+      thdot + (3 * p_.g / (2 * p_.l) * np_sin(th) + 3.0 / (p_.m * (p_.l * p_.l)) * u) * p_.dt;
   newthdot = std::clamp(newthdot, -p_.max_speed, p_.max_speed);
   theta_ = th + newthdot * p_.dt;
   theta_dot_ = newthdot;

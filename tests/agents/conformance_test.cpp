@@ -23,17 +23,24 @@ struct Case {
 
 // Small, fast hyperparameters per algorithm (unknown algorithms use their defaults).
 Json small_hp(const std::string& algorithm) {
-  if (algorithm == "ppo") return Json{{"n_steps", 16}, {"batch_size", 32}, {"n_epochs", 2}, {"pi_layers", {16}}, {"vf_layers", {16}}};
+  if (algorithm == "ppo")
+    return Json{{"n_steps", 16},
+                {"batch_size", 32},
+                {"n_epochs", 2},
+                {"pi_layers", {16}},
+                {"vf_layers", {16}}};
   if (algorithm == "a2c") return Json{{"n_steps", 8}, {"pi_layers", {16}}, {"vf_layers", {16}}};
   if (algorithm == "dqn")
-    return Json{{"learning_starts", 32}, {"train_freq", 4}, {"batch_size", 16}, {"buffer_size", 2000},
-                {"net_arch", {16}}, {"target_update_interval", 50}};
+    return Json{{"learning_starts", 32}, {"train_freq", 4},  {"batch_size", 16},
+                {"buffer_size", 2000},   {"net_arch", {16}}, {"target_update_interval", 50}};
   return Json::object();
 }
 
 class AgentConformance : public testing::TestWithParam<Case> {
  protected:
-  void SetUp() override { venv_ = std::make_unique<envs::VectorEnv>(envs::VectorEnv::make(GetParam().env, 2)); }
+  void SetUp() override {
+    venv_ = std::make_unique<envs::VectorEnv>(envs::VectorEnv::make(GetParam().env, 2));
+  }
 
   std::unique_ptr<Agent> make(uint64_t seed) {
     AgentSetup s{venv_->observation_space(), venv_->action_space(), 2, seed, 10000};
@@ -88,7 +95,8 @@ TEST_P(AgentConformance, ActsInsideTheActionSpace) {
     } else {
       ASSERT_EQ(a.continuous.cols(), 5);
       for (int j = 0; j < 5; ++j)
-        EXPECT_TRUE(space.contains(std::span<const float>(a.continuous.col(j).data(), a.continuous.rows())));
+        EXPECT_TRUE(space.contains(
+            std::span<const float>(a.continuous.col(j).data(), a.continuous.rows())));
     }
   }
 }
@@ -148,7 +156,8 @@ TEST_P(AgentConformance, PolicyFileRoundTripsAndActsLikeTheAgent) {
     if (venv_->action_space().is_discrete()) {
       EXPECT_EQ(static_cast<int64_t>(act(0)), a.discrete[j]);
     } else {
-      EXPECT_TRUE(act.isApprox(a.continuous.col(j), 1e-4f)) << act.transpose() << " vs " << a.continuous.col(j).transpose();
+      EXPECT_TRUE(act.isApprox(a.continuous.col(j), 1e-4f))
+          << act.transpose() << " vs " << a.continuous.col(j).transpose();
     }
   }
 }
@@ -184,7 +193,8 @@ TEST(AgentRegistry, ErrorsNameTheProblem) {
     registry().make("ppo", Json{{"gama", 0.9}}, s);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("agent.hyperparameters.gama"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("agent.hyperparameters.gama"), std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(registry().make("ppo", Json{{"gamma", 1.5}}, s), Error);
   EXPECT_THROW(registry().make("ppo", Json{{"learning_rate", -1.0}}, s), Error);

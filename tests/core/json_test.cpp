@@ -17,7 +17,8 @@ std::string error_of(const std::function<void()>& f) {
 }
 
 TEST(JsonReader, ReadsValuesAndKeepsDefaults) {
-  Json j = Json::parse(R"({"lr": 0.001, "epochs": 4, "name": "x", "norm": true, "sizes": [64, 64]})");
+  Json j =
+      Json::parse(R"({"lr": 0.001, "epochs": 4, "name": "x", "norm": true, "sizes": [64, 64]})");
   JsonReader r(j, "agent");
   double lr = 1, gamma = 0.99;
   int epochs = 0;

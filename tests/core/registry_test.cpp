@@ -16,7 +16,9 @@ Registry<Thing> make_registry() {
            "first",
            {{"g", ParamType::kDouble, 9.8, "gravity", 0.0, 100.0},
             {"n", ParamType::kInt, 3, "count", 1.0, std::nullopt}},
-           [](const Params& p) { return std::make_unique<Thing>(Thing{p.get_double("g"), p.get_int("n")}); }});
+           [](const Params& p) {
+             return std::make_unique<Thing>(Thing{p.get_double("g"), p.get_int("n")});
+           }});
   return reg;
 }
 
@@ -52,7 +54,9 @@ TEST(Registry, RejectsUnknownNamesParamsTypesAndRanges) {
 
 TEST(Registry, UserCanAddEntries) {
   auto reg = make_registry();
-  reg.add({"mine", "user's own", {}, [](const Params&) { return std::make_unique<Thing>(Thing{1, 1}); }});
+  reg.add({"mine", "user's own", {}, [](const Params&) {
+             return std::make_unique<Thing>(Thing{1, 1});
+           }});
   EXPECT_TRUE(reg.contains("mine"));
   EXPECT_EQ(reg.names().size(), 2u);
 }

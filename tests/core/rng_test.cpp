@@ -20,9 +20,9 @@ TEST(Rng, SameSeedSameSequence) {
 }
 
 TEST(Rng, StreamsDependOnSeedRoleAndIndex) {
-  std::vector<uint64_t> firsts = {
-      Rng::stream(1, "env", 0).next(), Rng::stream(1, "env", 1).next(),
-      Rng::stream(1, "actor", 0).next(), Rng::stream(2, "env", 0).next()};
+  std::vector<uint64_t> firsts = {Rng::stream(1, "env", 0).next(), Rng::stream(1, "env", 1).next(),
+                                  Rng::stream(1, "actor", 0).next(),
+                                  Rng::stream(2, "env", 0).next()};
   for (size_t i = 0; i < firsts.size(); ++i)
     for (size_t j = i + 1; j < firsts.size(); ++j) EXPECT_NE(firsts[i], firsts[j]);
   EXPECT_EQ(Rng::stream(1, "env", 1).next(), Rng::stream(1, "env", 1).next());

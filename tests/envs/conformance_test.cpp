@@ -24,7 +24,9 @@ StepResult random_step(Env& env, Rng& rng, std::vector<float>& a) {
   return env.step(std::span<const float>(a));
 }
 
-std::vector<float> copy(std::span<const float> s) { return {s.begin(), s.end()}; }
+std::vector<float> copy(std::span<const float> s) {
+  return {s.begin(), s.end()};
+}
 
 TEST_P(EnvConformance, SpacesAreWellFormed) {
   auto env = make();

@@ -38,18 +38,14 @@ INSTANTIATE_TEST_SUITE_P(Recordings, GymReplay,
 
 TEST(GymReplayErrors, MalformedFilesGiveErrorsWithFileAndLine) {
   const std::string path = testing::TempDir() + "/bad.jsonl";
-  {
-    std::ofstream(path) << "{\"env\": \"CartPole-v1\"\n";
-  }
+  { std::ofstream(path) << "{\"env\": \"CartPole-v1\"\n"; }
   try {
     replay_file(path);
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("bad.jsonl:1"), std::string::npos) << e.what();
   }
-  {
-    std::ofstream(path) << "{\"env\": \"CartPole-v1\", \"state0\": [0,0,0,0]}\n";
-  }
+  { std::ofstream(path) << "{\"env\": \"CartPole-v1\", \"state0\": [0,0,0,0]}\n"; }
   EXPECT_THROW(replay_file(path), Error);
   EXPECT_THROW(replay_file(path + ".missing"), Error);
 }

@@ -14,7 +14,9 @@
 namespace keel::envs {
 namespace {
 
-std::uint64_t bits(double d) { return std::bit_cast<std::uint64_t>(d); }
+std::uint64_t bits(double d) {
+  return std::bit_cast<std::uint64_t>(d);
+}
 
 #define EXPECT_BITEQ(a, b) EXPECT_EQ(bits(a), bits(b)) << (a) << " vs " << (b)
 
@@ -116,7 +118,8 @@ TEST(NpPow2, AgreesWithLibmPowOnAMillionInputs) {
   volatile double two = 2.0;
   int slow_path_differences = 0;
   for (int i = 0; i < 1000000; ++i) {
-    const double x = (rng.uniform() - 0.5) * std::ldexp(1.0, static_cast<int>(rng.uniform_int(40)) - 20);
+    const double x =
+        (rng.uniform() - 0.5) * std::ldexp(1.0, static_cast<int>(rng.uniform_int(40)) - 20);
     const double expected = std::pow(x, two);
     ASSERT_EQ(np_pow2(x), expected) << std::hexfloat << x;
     slow_path_differences += expected != x * x;

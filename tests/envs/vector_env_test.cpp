@@ -21,10 +21,12 @@ std::vector<float> trace(VectorEnv& v, int steps, uint64_t seed) {
       for (auto& x : disc) x = a.sample_discrete(rng);
       v.step(disc);
     } else {
-      for (int i = 0; i < v.num_envs(); ++i) a.sample(rng, std::span<float>(cont.col(i).data(), cont.rows()));
+      for (int i = 0; i < v.num_envs(); ++i)
+        a.sample(rng, std::span<float>(cont.col(i).data(), cont.rows()));
       v.step(cont);
     }
-    out.insert(out.end(), v.observations().data(), v.observations().data() + v.observations().size());
+    out.insert(out.end(), v.observations().data(),
+               v.observations().data() + v.observations().size());
     out.insert(out.end(), v.rewards().data(), v.rewards().data() + v.num_envs());
     for (int i = 0; i < v.num_envs(); ++i) {
       out.push_back(v.terminated()[i]);

@@ -32,7 +32,9 @@ StepResult random_step(Env& env, Rng& rng, std::vector<float>& a) {
 // The lander's and walker's joints must be solved as Box2D 2.3 solves them (Gymnasium's physics):
 // envs/box2d replaces libbox2d 2.4.1's revolute joint solver by symbol interposition, and this
 // checks that the replacement is the one Box2D calls in this binary.
-TEST(Box2dEnvs, UseBox2d23RevoluteJointSolver) { EXPECT_TRUE(box2d23_revolute_active()); }
+TEST(Box2dEnvs, UseBox2d23RevoluteJointSolver) {
+  EXPECT_TRUE(box2d23_revolute_active());
+}
 
 TEST(Box2dEnvs, AreRegisteredWithTheirSpacesAndLimits) {
   for (const char* id : kIds) {

@@ -30,25 +30,29 @@ TEST_P(Learning, ReachesTheThresholdWithinThePresetBudget) {
   const Json s = train(cfg, o);
   ASSERT_FALSE(s["first_reached"].is_null()) << s.dump(2);
   EXPECT_GE(s["final_eval"]["mean"].get<double>(), GetParam().threshold);
-  std::printf("[learning] %s reached %.1f after %lld env steps, %.2f s\n", GetParam().preset.c_str(),
-              GetParam().threshold, static_cast<long long>(s["first_reached"]["env_steps"].get<int64_t>()),
+  std::printf("[learning] %s reached %.1f after %lld env steps, %.2f s\n",
+              GetParam().preset.c_str(), GetParam().threshold,
+              static_cast<long long>(s["first_reached"]["env_steps"].get<int64_t>()),
               s["first_reached"]["wall_s"].get<double>());
 }
 
-std::string case_name(const testing::TestParamInfo<LearningCase>& i) { return i.param.preset; }
+std::string case_name(const testing::TestParamInfo<LearningCase>& i) {
+  return i.param.preset;
+}
 
 #ifndef KEEL_SLOW_LEARNING
 // The CI subset (label `learning`): each run takes seconds.
-INSTANTIATE_TEST_SUITE_P(Presets, Learning,
-                         testing::Values(LearningCase{"cartpole_ppo", 475}, LearningCase{"cartpole_a2c", 475},
-                                         LearningCase{"cartpole_dqn", 475}, LearningCase{"cartpole_dqn_fast", 475},
-                                         LearningCase{"cartpole_rainbow_lite", 475},
-                                         LearningCase{"acrobot_ppo", -100}),
-                         case_name);
+INSTANTIATE_TEST_SUITE_P(
+    Presets, Learning,
+    testing::Values(LearningCase{"cartpole_ppo", 475}, LearningCase{"cartpole_a2c", 475},
+                    LearningCase{"cartpole_dqn", 475}, LearningCase{"cartpole_dqn_fast", 475},
+                    LearningCase{"cartpole_rainbow_lite", 475}, LearningCase{"acrobot_ppo", -100}),
+    case_name);
 #else
 // The long runs (label `slow`; about a minute each): ctest --test-dir build/release -L slow
 INSTANTIATE_TEST_SUITE_P(Presets, Learning,
-                         testing::Values(LearningCase{"acrobot_dqn", -100}, LearningCase{"mountaincar_dqn", -110},
+                         testing::Values(LearningCase{"acrobot_dqn", -100},
+                                         LearningCase{"mountaincar_dqn", -110},
                                          LearningCase{"pendulum_ppo", -200}),
                          case_name);
 #endif

@@ -16,8 +16,9 @@ namespace fs = std::filesystem;
 
 Json tiny_config(const std::string& algorithm = "ppo") {
   Json hp = algorithm == "ppo"   ? Json{{"n_steps", 64}, {"batch_size", 64}, {"n_epochs", 2}}
-            : algorithm == "dqn" ? Json{{"learning_starts", 100}, {"train_freq", 4}, {"batch_size", 32},
-                                        {"buffer_size", 5000}, {"net_arch", {32}}, {"target_update_interval", 200}}
+            : algorithm == "dqn" ? Json{{"learning_starts", 100}, {"train_freq", 4},
+                                        {"batch_size", 32},       {"buffer_size", 5000},
+                                        {"net_arch", {32}},       {"target_update_interval", 200}}
                                  : Json::object();
   return Json{{"env", {{"id", "CartPole-v1"}, {"num_envs", 4}}},
               {"agent", {{"algorithm", algorithm}, {"hyperparameters", hp}}},
@@ -27,7 +28,9 @@ Json tiny_config(const std::string& algorithm = "ppo") {
               {"logging", {{"progress", "none"}}}};
 }
 
-std::string run_path(const std::string& name) { return testing::TempDir() + "/keel_run_" + name; }
+std::string run_path(const std::string& name) {
+  return testing::TempDir() + "/keel_run_" + name;
+}
 
 std::string fresh_dir(const std::string& name) {
   const std::string d = run_path(name);
