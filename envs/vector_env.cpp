@@ -12,8 +12,9 @@
 
 namespace keel::envs {
 namespace {
-// Auto mode goes parallel when N env steps take longer than this (a TBB task costs ~1 µs).
-constexpr double kParallelThresholdSeconds = 20e-6;
+// Auto mode goes parallel when N env steps take longer than this (measured: Acrobot with 8 envs,
+// 6.9 µs serially, steps 1.45x faster on 2 threads; CartPole with 64, 3.9 µs, is slower).
+constexpr double kParallelThresholdSeconds = 5e-6;
 constexpr int kTimedSteps = 16;
 }  // namespace
 
