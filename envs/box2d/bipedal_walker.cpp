@@ -64,7 +64,7 @@ void WalkerHeuristic::act(std::span<const float> obs, Rng&, int64_t&, std::vecto
   const int moving_base = 4 + 5 * moving_leg_;
   const int supporting_base = 4 + 5 * supporting_leg_;
   std::optional<double> hip_targ[2], knee_targ[2];
-  double hip_todo[2] = {0, 0}, knee_todo[2] = {0, 0};
+  double hip_torque[2] = {0, 0}, knee_torque[2] = {0, 0};
 
   if (phase_ == kStayOnOneLeg) {
     hip_targ[moving_leg_] = 1.1;
@@ -96,15 +96,15 @@ void WalkerHeuristic::act(std::span<const float> obs, Rng&, int64_t&, std::vecto
 
   // Gymnasium tests the targets for truth: an unset or zero target applies no correction.
   auto set = [](const std::optional<double>& t) { return t.has_value() && *t != 0.0; };
-  if (set(hip_targ[0])) hip_todo[0] = 0.9 * (*hip_targ[0] - s[4]) - 0.25 * s[5];
-  if (set(hip_targ[1])) hip_todo[1] = 0.9 * (*hip_targ[1] - s[9]) - 0.25 * s[10];
-  if (set(knee_targ[0])) knee_todo[0] = 4.0 * (*knee_targ[0] - s[6]) - 0.25 * s[7];
-  if (set(knee_targ[1])) knee_todo[1] = 4.0 * (*knee_targ[1] - s[11]) - 0.25 * s[12];
+  if (set(hip_targ[0])) hip_torque[0] = 0.9 * (*hip_targ[0] - s[4]) - 0.25 * s[5];
+  if (set(hip_targ[1])) hip_torque[1] = 0.9 * (*hip_targ[1] - s[9]) - 0.25 * s[10];
+  if (set(knee_targ[0])) knee_torque[0] = 4.0 * (*knee_targ[0] - s[6]) - 0.25 * s[7];
+  if (set(knee_targ[1])) knee_torque[1] = 4.0 * (*knee_targ[1] - s[11]) - 0.25 * s[12];
 
-  for (double& h : hip_todo) h -= 0.9 * (0 - s[0]) - 1.5 * s[1];  // keep the hull level
-  for (double& k : knee_todo) k -= 15.0 * s[3];                   // damp vertical oscillation
+  for (double& h : hip_torque) h -= 0.9 * (0 - s[0]) - 1.5 * s[1];  // keep the hull level
+  for (double& k : knee_torque) k -= 15.0 * s[3];                   // damp vertical oscillation
 
-  const double a[4] = {hip_todo[0], knee_todo[0], hip_todo[1], knee_todo[1]};
+  const double a[4] = {hip_torque[0], knee_torque[0], hip_torque[1], knee_torque[1]};
   for (int i = 0; i < 4; ++i) values[i] = static_cast<float>(std::clamp(0.5 * a[i], -1.0, 1.0));
 }
 
