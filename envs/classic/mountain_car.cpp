@@ -13,25 +13,30 @@ Space mountain_car_obs_space() {
 }
 }  // namespace
 
-MountainCar::MountainCar(MountainCarPhysics physics)
-    : Env("MountainCar-v0", mountain_car_obs_space(), Space::discrete(3), 200), p_(physics) {}
+MountainCarBase::MountainCarBase(std::string id, Space action_space, int max_episode_steps,
+                                 MountainCarPhysics physics)
+    : Env(std::move(id), mountain_car_obs_space(), std::move(action_space), max_episode_steps),
+      p_(physics) {}
 
-void MountainCar::write_obs() {
+void MountainCarBase::write_obs() {
   obs_data()[0] = static_cast<float>(position_);
   obs_data()[1] = static_cast<float>(velocity_);
 }
 
-void MountainCar::do_reset() {
+void MountainCarBase::do_reset() {
   position_ = rng().uniform(-0.6, -0.4);
   velocity_ = 0.0;
   write_obs();
 }
 
-void MountainCar::do_set_state(std::span<const double> s) {
+void MountainCarBase::do_set_state(std::span<const double> s) {
   position_ = s[0];
   velocity_ = s[1];
   write_obs();
 }
+
+MountainCar::MountainCar(MountainCarPhysics physics)
+    : MountainCarBase("MountainCar-v0", Space::discrete(3), 200, physics) {}
 
 Transition MountainCar::do_step(const Action& a) {
   velocity_ +=
@@ -46,25 +51,7 @@ Transition MountainCar::do_step(const Action& a) {
 }
 
 MountainCarContinuous::MountainCarContinuous(MountainCarPhysics physics)
-    : Env("MountainCarContinuous-v0", mountain_car_obs_space(), Space::box({-1.0f}, {1.0f}), 999),
-      p_(physics) {}
-
-void MountainCarContinuous::write_obs() {
-  obs_data()[0] = static_cast<float>(position_);
-  obs_data()[1] = static_cast<float>(velocity_);
-}
-
-void MountainCarContinuous::do_reset() {
-  position_ = rng().uniform(-0.6, -0.4);
-  velocity_ = 0.0;
-  write_obs();
-}
-
-void MountainCarContinuous::do_set_state(std::span<const double> s) {
-  position_ = s[0];
-  velocity_ = s[1];
-  write_obs();
-}
+    : MountainCarBase("MountainCarContinuous-v0", Space::box({-1.0f}, {1.0f}), 999, physics) {}
 
 Transition MountainCarContinuous::do_step(const Action& a) {
   const double action = a.values[0];
