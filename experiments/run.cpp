@@ -132,8 +132,8 @@ Json eval_json(const runtime::EvalResult& e) {
               {"max", e.max},   {"episodes", e.episodes}, {"mean_length", e.mean_length}};
 }
 
-Json run_session(Session& s, runtime::SyncTrainer* resumed_from, const TrainOptions& o,
-                 bool resuming, const std::string& resume_state) {
+Json run_session(Session& s, const TrainOptions& o, bool resuming,
+                 const std::string& resume_state) {
   const std::string metrics_path = s.dir + "/metrics.csv";
   runtime::TrainerOptions to;
   to.total_steps = s.cfg.training.total_steps;
@@ -145,7 +145,6 @@ Json run_session(Session& s, runtime::SyncTrainer* resumed_from, const TrainOpti
   to.stop_on_threshold = s.cfg.training.stop_on_threshold;
   to.checkpoint_every = s.cfg.checkpoints.every_steps;
   to.stop_after = o.stop_after;
-  (void)resumed_from;
 
   Progress progress(o.quiet ? "none" : s.cfg.logging.progress, s.cfg.training.total_steps,
                     s.cfg.evaluation.threshold);
@@ -210,7 +209,7 @@ Json train(const ExperimentConfig& config, const TrainOptions& options, std::str
   if (run_dir) *run_dir = dir;
   write_json_file(dir + "/config.json", to_json(config));
   Session s(config, dir);
-  return run_session(s, nullptr, options, false, "");
+  return run_session(s, options, false, "");
 }
 
 Json resume(const std::string& run_dir, const TrainOptions& options) {
@@ -220,7 +219,7 @@ Json resume(const std::string& run_dir, const TrainOptions& options) {
   ExperimentConfig cfg = load_config(cfg_path);
   const std::string state = read_latest_checkpoint(run_dir + "/checkpoints");
   Session s(cfg, run_dir);
-  return run_session(s, nullptr, options, true, state);
+  return run_session(s, options, true, state);
 }
 
 Json evaluate_policy(const std::string& target, const EvalOptions& o) {
