@@ -48,15 +48,15 @@ void LunarLander::do_set_state(std::span<const double> s) {
 // ---- the landing heuristic ----------------------------------------------------------------
 
 namespace {
-struct LanderTodo {
+struct LanderTargets {
   double angle = 0, hover = 0;
 };
 
-LanderTodo lander_todo(std::span<const float> s) {
+LanderTargets lander_targets(std::span<const float> s) {
   double angle_targ = s[0] * 0.5 + s[2] * 1.0;  // point towards the pad
   angle_targ = std::clamp(angle_targ, -0.4, 0.4);
   const double hover_targ = 0.55 * std::abs(s[0]);  // hover height grows with the offset
-  LanderTodo t;
+  LanderTargets t;
   t.angle = (angle_targ - s[4]) * 0.5 - s[5] * 1.0;
   t.hover = (hover_targ - s[1]) * 0.5 - s[3] * 0.5;
   if (s[6] != 0.0f || s[7] != 0.0f) {  // legs down: only brake the fall
@@ -84,7 +84,7 @@ class LanderHeuristic final : public EnvPolicy {
 }  // namespace
 
 int64_t lander_heuristic_discrete(std::span<const float> obs) {
-  const LanderTodo t = lander_todo(obs);
+  const LanderTargets t = lander_targets(obs);
   if (t.hover > std::abs(t.angle) && t.hover > 0.05) return 2;
   if (t.angle < -0.05) return 3;
   if (t.angle > +0.05) return 1;
@@ -92,7 +92,7 @@ int64_t lander_heuristic_discrete(std::span<const float> obs) {
 }
 
 void lander_heuristic_continuous(std::span<const float> obs, float out[2]) {
-  const LanderTodo t = lander_todo(obs);
+  const LanderTargets t = lander_targets(obs);
   out[0] = static_cast<float>(std::clamp(t.hover * 20 - 1, -1.0, 1.0));
   out[1] = static_cast<float>(std::clamp(-t.angle * 20, -1.0, 1.0));
 }
