@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "envs/box2d/body_state.h"
+#include "envs/box2d/fixtures.h"
 
 namespace keel::envs {
 namespace {
@@ -192,22 +193,7 @@ void WalkerSim::build_world() {
   hd.type = b2_dynamicBody;
   hd.position.Set(static_cast<float>(init_x), static_cast<float>(init_y));
   hull_ = world_->CreateBody(&hd);
-  {
-    b2Vec2 v[5];
-    for (int k = 0; k < 5; ++k)
-      v[k].Set(static_cast<float>(kHullPoly[k][0] / kScale),
-               static_cast<float>(kHullPoly[k][1] / kScale));
-    b2PolygonShape shape;
-    shape.Set(v, 5);
-    b2FixtureDef fd;
-    fd.shape = &shape;
-    fd.density = 5.0f;
-    fd.friction = 0.1f;
-    fd.filter.categoryBits = 0x0020;
-    fd.filter.maskBits = 0x0001;
-    fd.restitution = 0.0f;
-    hull_->CreateFixture(&fd);
-  }
+  add_body_polygon(hull_, kHullPoly, kScale, 0x0020);
   hull_->ApplyForceToCenter(b2Vec2(static_cast<float>(initial_force_), 0.0f), true);
 
   auto make_leg = [&](double y, double angle, double half_w) {
@@ -216,15 +202,7 @@ void WalkerSim::build_world() {
     bd.position.Set(static_cast<float>(init_x), static_cast<float>(y));
     bd.angle = static_cast<float>(angle);
     b2Body* b = world_->CreateBody(&bd);
-    b2PolygonShape shape;
-    shape.SetAsBox(static_cast<float>(half_w), static_cast<float>(kLegH / 2));
-    b2FixtureDef fd;
-    fd.shape = &shape;
-    fd.density = 1.0f;
-    fd.restitution = 0.0f;
-    fd.filter.categoryBits = 0x0020;
-    fd.filter.maskBits = 0x0001;
-    b->CreateFixture(&fd);
+    add_leg_box(b, static_cast<float>(half_w), static_cast<float>(kLegH / 2));
     return b;
   };
   auto make_joint = [&](b2Body* a, b2Body* b, double anchor_a_y, double speed, double lower,

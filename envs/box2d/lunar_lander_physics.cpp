@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "envs/box2d/body_state.h"
+#include "envs/box2d/fixtures.h"
 
 namespace keel::envs {
 namespace {
@@ -169,22 +170,7 @@ void LanderSim::build_world() {
   bd.position.Set(static_cast<float>(kViewportW / kScale / 2), static_cast<float>(initial_y));
   bd.angle = 0.0f;
   lander_ = world_->CreateBody(&bd);
-  {
-    b2Vec2 verts[6];
-    for (int i = 0; i < 6; ++i)
-      verts[i].Set(static_cast<float>(kLanderPoly[i][0] / kScale),
-                   static_cast<float>(kLanderPoly[i][1] / kScale));
-    b2PolygonShape poly;
-    poly.Set(verts, 6);
-    b2FixtureDef fd;
-    fd.shape = &poly;
-    fd.density = 5.0f;
-    fd.friction = 0.1f;
-    fd.filter.categoryBits = 0x0010;
-    fd.filter.maskBits = 0x0001;
-    fd.restitution = 0.0f;
-    lander_->CreateFixture(&fd);
-  }
+  add_body_polygon(lander_, kLanderPoly, kScale, 0x0010);
   lander_->ApplyForceToCenter(
       b2Vec2(static_cast<float>(initial_force_[0]), static_cast<float>(initial_force_[1])), true);
 
@@ -196,15 +182,7 @@ void LanderSim::build_world() {
                     static_cast<float>(initial_y));
     ld.angle = static_cast<float>(i * 0.05);
     b2Body* leg = world_->CreateBody(&ld);
-    b2PolygonShape box;
-    box.SetAsBox(static_cast<float>(kLegW / kScale), static_cast<float>(kLegH / kScale));
-    b2FixtureDef fd;
-    fd.shape = &box;
-    fd.density = 1.0f;
-    fd.restitution = 0.0f;
-    fd.filter.categoryBits = 0x0020;
-    fd.filter.maskBits = 0x0001;
-    leg->CreateFixture(&fd);
+    add_leg_box(leg, static_cast<float>(kLegW / kScale), static_cast<float>(kLegH / kScale));
 
     b2RevoluteJointDef rjd;
     rjd.bodyA = lander_;
