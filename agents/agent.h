@@ -80,6 +80,16 @@ class Agent {
   // Env steps observed so far (schedules run on it).
   int64_t env_steps() const { return env_steps_; }
 
+  // --- The learner's state without the experience ---------------------------------------------
+  // Network weights, target networks, optimizer moments, normalizers and update counters, but no
+  // replay contents or pending rollouts. The divergence guard keeps it in memory and rolls back to
+  // it; the async runtime publishes it to the actors' copies of the agent. Defaults throw an
+  // Error naming the algorithm.
+  virtual void save_learner(replay::ByteWriter& w) const;
+  virtual void load_learner(replay::ByteReader& r);
+  // Multiplies every optimizer's learning rate (and its schedule) by `factor`.
+  virtual void scale_learning_rate(double factor);
+
  protected:
   int64_t env_steps_ = 0;
 };
