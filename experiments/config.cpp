@@ -20,6 +20,7 @@ ExperimentConfig parse_config(const Json& j, const std::string& source) {
   const Json* evaluation = top.object("evaluation");
   const Json* checkpoints = top.object("checkpoints");
   const Json* logging = top.object("logging");
+  const Json* runtime = top.object("runtime");
   top.has("description");  // free text, ignored
   try {
     top.finish();
@@ -91,6 +92,9 @@ ExperimentConfig parse_config(const Json& j, const std::string& source) {
     JsonReader l(logging ? *logging : empty, "logging");
     l.read("progress", c.logging.progress, {"auto", "bar", "lines", "none"});
     l.finish();
+
+    c.runtime = read_runtime_block(runtime, c.agent.algorithm, c.agent.hyperparameters,
+                                   c.env.num_envs);
   } catch (const Error& err) {
     throw Error(source + ": " + err.where(), err.problem(), err.expected(), err.found());
   }
@@ -119,7 +123,8 @@ Json to_json(const ExperimentConfig& c) {
         {"deterministic", c.evaluation.deterministic},
         {"threshold", c.evaluation.threshold ? Json(*c.evaluation.threshold) : Json(nullptr)}}},
       {"checkpoints", {{"every_steps", c.checkpoints.every_steps}, {"keep", c.checkpoints.keep}}},
-      {"logging", {{"progress", c.logging.progress}}}};
+      {"logging", {{"progress", c.logging.progress}}},
+      {"runtime", to_json(c.runtime)}};
 }
 
 void apply_override(Json& j, const std::string& assignment) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "experiments/runtime_block.h"
 
 namespace keel::experiments {
 
@@ -55,6 +56,7 @@ struct ExperimentConfig {
   EvaluationBlock evaluation;
   CheckpointBlock checkpoints;
   LoggingBlock logging;
+  RuntimeBlock runtime;  // experiments/runtime_block.h
 };
 
 // Parses and validates a config: blocks strictly, the env id and params against the env registry,
