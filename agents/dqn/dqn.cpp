@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <limits>
 #include <optional>
 #include <span>
 
+#include "agents/common/health.h"
 #include "agents/common/state_io.h"
 #include "agents/dqn/q_network.h"
 #include "core/error.h"
@@ -110,7 +113,8 @@ void dqn_td_targets(const replay::Batch& b, const Eigen::MatrixXf& q_next_target
 
 namespace {
 
-constexpr uint32_t kStateTag = 0x314e5144;  // "DQN1"
+constexpr uint32_t kStateTag = 0x314e5144;    // "DQN1"
+constexpr uint32_t kLearnerTag = 0x4c4e5144;  // "DQNL"
 
 // Swallows transitions (rebuilding n-step windows on load re-emits nothing, but needs a sink).
 struct NullSink final : replay::TransitionSink {
@@ -165,8 +169,10 @@ class Dqn final : public Agent {
     const Eigen::Index n = obs.cols();
     out.discrete.resize(static_cast<size_t>(n));
     const double eps = !explore ? 0.0 : env_steps_ < c_.learning_starts ? 1.0 : epsilon();
+    const Eigen::MatrixXf* q_pred = nullptr;
     if (eps < 1.0) {
       const Eigen::MatrixXf& q = q_.infer(obs, act_ws_);
+      q_pred = &q;
       for (Eigen::Index j = 0; j < n; ++j) {
         Eigen::Index best = 0;
         q.col(j).maxCoeff(&best);
@@ -177,6 +183,10 @@ class Dqn final : public Agent {
     for (Eigen::Index j = 0; j < n; ++j)
       if (explore_rng_.uniform() < eps)
         out.discrete[j] = static_cast<int64_t>(explore_rng_.uniform_int(n_actions_));
+    // The predicted Q of each chosen action, for the overestimation figure (NaN: not computed).
+    acted_q_.assign(static_cast<size_t>(n), std::numeric_limits<float>::quiet_NaN());
+    if (q_pred)
+      for (Eigen::Index j = 0; j < n; ++j) acted_q_[j] = (*q_pred)(out.discrete[j], j);
   }
 
   // Stores one vector step: the bootstrap observation of a finished episode is its final
@@ -207,6 +217,7 @@ class Dqn final : public Agent {
     } else {
       uniform_->add_batch(b);
     }
+    track_returns(s);
     const int64_t before = env_steps_;
     env_steps_ += n;
     steps_since_phase_ += n;
@@ -225,6 +236,7 @@ class Dqn final : public Agent {
 
     ScopedFlushDenormals ftz;
     sync_target();
+    update_ratio_.capture(params_);
     double loss = 0, q_mean = 0, grad_norm = 0;
     for (int64_t i = 0; i < steps; ++i) gradient_step(loss, q_mean, grad_norm);
     const double k = static_cast<double>(steps);
@@ -233,19 +245,46 @@ class Dqn final : public Agent {
     metrics.emplace_back("q_mean", q_mean / k);
     metrics.emplace_back("epsilon", epsilon());
     metrics.emplace_back("grad_norm", grad_norm / k);
-    metrics.emplace_back("learning_rate", c_.learning_rate);
+    metrics.emplace_back("learning_rate", c_.learning_rate * lr_scale_);
     if (per_) metrics.emplace_back("beta", beta());
+    metrics.emplace_back("param_norm", param_norm(params_));
+    metrics.emplace_back("update_ratio", update_ratio_.ratio(params_));
+    metrics.emplace_back("q_overestimation", q_overestimation());
+    metrics.emplace_back("dead_units", q_.dead_unit_fraction(batch_.obs, health_ws_));
     return true;
   }
 
   std::vector<std::string> metric_names() const override {
     std::vector<std::string> names = {"loss", "q_mean", "epsilon", "grad_norm", "learning_rate"};
     if (per_) names.push_back("beta");
+    for (const char* n : {"param_norm", "update_ratio", "q_overestimation", "dead_units"})
+      names.push_back(n);
     return names;
+  }
+
+  // Learner state: both networks, Adam's moments and step count, the learning-rate scale.
+  void save_learner(replay::ByteWriter& w) const override {
+    auto& self = const_cast<Dqn&>(*this);
+    w.put(kLearnerTag);
+    save_modules(w,
+                 nn::Bundle{{{"q", &self.q_}, {"target", &self.target_}}, {{"adam", &self.opt_}}});
+    w.put<double>(lr_scale_);
+  }
+  void load_learner(replay::ByteReader& r) override {
+    if (r.get<uint32_t>() != kLearnerTag)
+      r.shape_error("learner state", "a DQN learner state", "other data");
+    load_modules(r, nn::Bundle{{{"q", &q_}, {"target", &target_}}, {{"adam", &opt_}}});
+    lr_scale_ = r.get<double>();
+  }
+  void scale_learning_rate(double factor) override {
+    lr_scale_ *= factor;
+    opt_.set_lr(static_cast<float>(c_.learning_rate * lr_scale_));
   }
 
   void save(replay::ByteWriter& w) const override;
   void load(replay::ByteReader& r) override;
+  void save_learner(replay::ByteWriter& w) const override;
+  void load_learner(replay::ByteReader& r) override;
 
   PolicyFile policy() const override {
     PolicyFile p;
@@ -331,6 +370,49 @@ class Dqn final : public Agent {
     norm_sum += norm;
   }
 
+  // Q overestimation (as in Fujimoto et al. 2018 / van Hasselt et al. 2016): the Q predicted for
+  // each action taken against the discounted return that actually followed it. Terminated
+  // episodes count every step; truncated ones only the steps whose unseen tail weighs < 1%
+  // (γ^(T−t) < 0.01). The figure is the mean of (predicted − observed) over the last 20 episodes
+  // that gave any step; NaN until one has.
+  void track_returns(const StepView& s) {
+    const auto n = static_cast<size_t>(s.rewards.size());
+    if (ep_q_.size() != n) {
+      ep_q_.assign(n, {});
+      ep_r_.assign(n, {});
+    }
+    for (size_t e = 0; e < n; ++e) {
+      ep_q_[e].push_back(e < acted_q_.size() ? acted_q_[e]
+                                             : std::numeric_limits<float>::quiet_NaN());
+      ep_r_[e].push_back(s.rewards[e]);
+      if (!s.terminated[e] && !s.truncated[e]) continue;
+      const size_t len = ep_r_[e].size();
+      const size_t tail =
+          s.terminated[e] ? 0 : static_cast<size_t>(std::ceil(std::log(0.01) / std::log(c_.gamma)));
+      double g = 0, diff = 0;
+      int64_t count = 0;
+      for (size_t t = len; t-- > 0;) {
+        g = ep_r_[e][t] + c_.gamma * g;
+        if (len - t < tail || std::isnan(ep_q_[e][t])) continue;
+        diff += ep_q_[e][t] - g;
+        ++count;
+      }
+      if (count > 0) {
+        overestimation_.push_back(diff / static_cast<double>(count));
+        if (overestimation_.size() > 20) overestimation_.pop_front();
+      }
+      ep_q_[e].clear();
+      ep_r_[e].clear();
+    }
+    acted_q_.clear();
+  }
+  double q_overestimation() const {
+    if (overestimation_.empty()) return std::numeric_limits<double>::quiet_NaN();
+    double sum = 0;
+    for (double x : overestimation_) sum += x;
+    return sum / static_cast<double>(overestimation_.size());
+  }
+
   // n-step windows live inside VectorNStep; to checkpoint them we keep each env's last n_step
   // (obs, action, reward) here and replay the pending ones into a fresh VectorNStep on load.
   void remember_window(const StepView& s) {
@@ -355,11 +437,16 @@ class Dqn final : public Agent {
   std::optional<replay::PrioritizedReplay> per_;
   std::optional<replay::VectorNStep> nstep_;
 
-  int64_t steps_since_phase_ = 0;       // env steps since the last update phase
-  int64_t pending_target_updates_ = 0;  // target updates due, applied at the next phase
+  double lr_scale_ = 1.0;  // the divergence guard's multiplier of learning_rate
+  UpdateRatio update_ratio_;
+  std::vector<float> acted_q_;                   // Q of the actions just chosen (overestimation)
+  std::vector<std::vector<float>> ep_q_, ep_r_;  // per env: this episode's predictions, rewards
+  std::deque<double> overestimation_;            // last episodes' mean (predicted − observed)
+  int64_t steps_since_phase_ = 0;                // env steps since the last update phase
+  int64_t pending_target_updates_ = 0;           // target updates due, applied at the next phase
 
   // Scratch, reused every step.
-  QNetwork::Workspace act_ws_, online_ws_, target_ws_;
+  QNetwork::Workspace act_ws_, online_ws_, target_ws_, health_ws_;
   Eigen::MatrixXf next_obs_;
   std::vector<int32_t> actions32_;
   std::vector<float> discounts_;
@@ -390,6 +477,15 @@ void Dqn::save(replay::ByteWriter& w) const {
   save_modules(w, nn::Bundle{{{"q", &self.q_}, {"target", &self.target_}}, {{"adam", &self.opt_}}});
   w.rng(explore_rng_.state());
   w.rng(replay_rng_.state());
+  w.put<double>(lr_scale_);
+  w.put<uint32_t>(static_cast<uint32_t>(overestimation_.size()));
+  for (double x : overestimation_) w.put<double>(x);
+  w.put<uint32_t>(static_cast<uint32_t>(ep_q_.size()));
+  for (size_t e = 0; e < ep_q_.size(); ++e) {
+    w.put<uint64_t>(ep_q_[e].size());
+    w.bytes(ep_q_[e].data(), sizeof(float) * ep_q_[e].size());
+    w.bytes(ep_r_[e].data(), sizeof(float) * ep_r_[e].size());
+  }
   put_blob(w, per_ ? per_->save_bytes() : uniform_->save_bytes());
   if (!nstep_) return;
   for (int64_t e = 0; e < setup_.num_envs; ++e) {
@@ -419,6 +515,24 @@ void Dqn::load(replay::ByteReader& r) {
   load_modules(r, nn::Bundle{{{"q", &q_}, {"target", &target_}}, {{"adam", &opt_}}});
   explore_rng_.set_state(r.rng());
   replay_rng_.set_state(r.rng());
+  lr_scale_ = r.get<double>();
+  overestimation_.clear();
+  const uint32_t no = r.get<uint32_t>();
+  if (no > 20) r.shape_error("overestimation window", "<= 20", std::to_string(no));
+  for (uint32_t i = 0; i < no; ++i) overestimation_.push_back(r.get<double>());
+  const uint32_t ne = r.get<uint32_t>();
+  if (ne != 0) r.expect_equal("episode trackers", setup_.num_envs, static_cast<int>(ne));
+  ep_q_.assign(ne, {});
+  ep_r_.assign(ne, {});
+  for (uint32_t e = 0; e < ne; ++e) {
+    const uint64_t len = r.get<uint64_t>();
+    if (len > r.remaining() / (2 * sizeof(float)))
+      r.shape_error("episode tracker length", "a sane length", std::to_string(len));
+    ep_q_[e].resize(len);
+    ep_r_[e].resize(len);
+    r.bytes(ep_q_[e].data(), sizeof(float) * len);
+    r.bytes(ep_r_[e].data(), sizeof(float) * len);
+  }
   const std::string replay = get_blob(r);
   if (per_) {
     per_->load_bytes(replay, nullptr, r.where());
@@ -448,6 +562,30 @@ void Dqn::load(replay::ByteReader& r) {
     }
     window_next_[e] = pending;
   }
+}
+
+// The learner without the experience: config (checked), counters (env_steps_ drives ε and β, so
+// an actor's copy that loads this explores on the learner's schedule), both networks and Adam.
+void Dqn::save_learner(replay::ByteWriter& w) const {
+  auto& self = const_cast<Dqn&>(*this);
+  w.put(kLearnerTag);
+  put_blob(w, to_json(c_).dump());
+  w.put(env_steps_);
+  w.put(steps_since_phase_);
+  w.put(pending_target_updates_);
+  save_modules(w, nn::Bundle{{{"q", &self.q_}, {"target", &self.target_}}, {{"adam", &self.opt_}}});
+}
+
+void Dqn::load_learner(replay::ByteReader& r) {
+  if (r.get<uint32_t>() != kLearnerTag)
+    r.shape_error("learner state", "a DQN learner state", "other data");
+  const std::string config = get_blob(r);
+  if (config != to_json(c_).dump())
+    r.shape_error("dqn hyperparameters", to_json(c_).dump(), config);
+  env_steps_ = r.get<int64_t>();
+  steps_since_phase_ = r.get<int64_t>();
+  pending_target_updates_ = r.get<int64_t>();
+  load_modules(r, nn::Bundle{{{"q", &q_}, {"target", &target_}}, {{"adam", &opt_}}});
 }
 
 }  // namespace
