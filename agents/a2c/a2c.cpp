@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "agents/common/health.h"
 #include "agents/common/on_policy.h"
 #include "core/json.h"
 #include "nn/loss.h"
@@ -82,16 +83,17 @@ class A2c final : public OnPolicyAgent {
   }
 
   std::vector<std::string> metric_names() const override {
-    return {"policy_loss", "value_loss",    "entropy",
-            "grad_norm",   "learning_rate", "explained_variance"};
+    return {"policy_loss",   "value_loss",         "entropy",      "grad_norm",
+            "learning_rate", "explained_variance", "grad_norm_pi", "grad_norm_vf",
+            "update_ratio",  "param_norm",         "dead_units"};
   }
 
  protected:
   nn::Optimizer& optimizer() override { return *opt_; }
 
   void train(Metrics& m) override {
-    const float lr =
-        static_cast<float>(c_.learning_rate * (c_.lr_schedule == "linear" ? progress_left() : 1.0));
+    const float lr = static_cast<float>(c_.learning_rate * lr_scale() *
+                                        (c_.lr_schedule == "linear" ? progress_left() : 1.0));
     opt_->set_lr(lr);
     buffer().gather(all_, batch_);
     Eigen::RowVectorXf adv = batch_.advantages;
@@ -111,6 +113,8 @@ class A2c final : public OnPolicyAgent {
                 nn::scale(value_loss, static_cast<float>(c_.vf_coef)));
     opt_->zero_grad();
     t.backward(loss);
+    update_ratio_.capture(opt_->params());
+    const double gn_pi = nn::global_grad_norm(pi_params_), gn_vf = nn::global_grad_norm(vf_params_);
     const float gn = nn::clip_grad_norm(opt_->params(), static_cast<float>(c_.max_grad_norm));
     opt_->step();
     m = {{"policy_loss", policy_loss.item()},
@@ -118,12 +122,21 @@ class A2c final : public OnPolicyAgent {
          {"entropy", entropy.item()},
          {"grad_norm", gn},
          {"learning_rate", lr},
-         {"explained_variance", explained_variance()}};
+         {"explained_variance", explained_variance()},
+         {"grad_norm_pi", gn_pi},
+         {"grad_norm_vf", gn_vf},
+         {"update_ratio", update_ratio_.ratio(opt_->params())},
+         {"param_norm", param_norm(opt_->params())},
+         {"dead_units", net().dead_unit_fraction(
+                            batch_.obs.leftCols(std::min<Eigen::Index>(256, batch_.obs.cols())))}};
   }
 
  private:
   A2cConfig c_;
   std::unique_ptr<nn::Optimizer> opt_;
+  std::vector<nn::Parameter*> pi_params_ = net().pi_parameters(),
+                              vf_params_ = net().vf_parameters();
+  UpdateRatio update_ratio_;
   std::vector<int64_t> all_;
   replay::RolloutBatch batch_;
 };

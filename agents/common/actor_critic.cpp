@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "agents/agent.h"
+#include "agents/common/health.h"
 #include "agents/common/net_config.h"
 #include "agents/common/state_io.h"
 #include "nn/distributions.h"
@@ -103,6 +104,21 @@ void ActorCritic::visit_parameters(const ParamVisitor& fn, const std::string& pr
   pi_.visit_parameters(fn, prefix + "pi.");
   vf_.visit_parameters(fn, prefix + "vf.");
   if (!spec_.discrete) fn(prefix + "log_std", log_std_);
+}
+
+std::vector<nn::Parameter*> ActorCritic::pi_parameters() {
+  std::vector<nn::Parameter*> out = pi_.parameters();
+  if (!spec_.discrete) out.push_back(&log_std_);
+  return out;
+}
+
+double ActorCritic::dead_unit_fraction(const Eigen::MatrixXf& obs) {
+  const double pi = agents::dead_unit_fraction(pi_, obs), vf = agents::dead_unit_fraction(vf_, obs);
+  double units_pi = 0, units_vf = 0;  // hidden units of each network
+  for (int u : spec_.pi_layers) units_pi += u;
+  for (int u : spec_.vf_layers) units_vf += u;
+  const double total = units_pi + units_vf;
+  return total > 0 ? (pi * units_pi + vf * units_vf) / total : 0.0;
 }
 
 void ActorCritic::export_policy(PolicyFile& out) {

@@ -59,6 +59,11 @@ class ActorCritic : public nn::Module {
                       const Eigen::MatrixXf& continuous_actions);
 
   void visit_parameters(const ParamVisitor& fn, const std::string& prefix = {}) override;
+  // The policy's parameters (MLP and log-std) and the value network's, for per-network figures.
+  std::vector<nn::Parameter*> pi_parameters();
+  std::vector<nn::Parameter*> vf_parameters() { return vf_.parameters(); }
+  // Fraction of dead hidden units of both networks on obs (agents/common/health.h).
+  double dead_unit_fraction(const Eigen::MatrixXf& obs);
   // The deterministic policy as a policy file (network and head; the caller adds the rest).
   void export_policy(PolicyFile& out);
   const ActorCriticSpec& spec() const { return spec_; }

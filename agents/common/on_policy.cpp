@@ -119,6 +119,7 @@ void OnPolicyAgent::save(replay::ByteWriter& w) const {
   obs_stats_.save(w);
   reward_scaler_.save(w);
   w.put<int64_t>(env_steps_);
+  w.put<double>(lr_scale_);
 }
 
 void OnPolicyAgent::load(replay::ByteReader& r) {
@@ -128,7 +129,28 @@ void OnPolicyAgent::load(replay::ByteReader& r) {
   obs_stats_.load(r);
   reward_scaler_.load(r);
   env_steps_ = r.get<int64_t>();
+  lr_scale_ = r.get<double>();
   buffer_.reset();
+}
+
+namespace {
+constexpr uint32_t kLearnerTag = 0x4c4e4f50;  // "PONL"
+}
+
+void OnPolicyAgent::save_learner(replay::ByteWriter& w) const {
+  auto* self = const_cast<OnPolicyAgent*>(this);
+  w.put<uint32_t>(kLearnerTag);
+  save_modules(w, nn::Bundle{{{"net", &self->net_}}, {{"optimizer", &self->optimizer()}}});
+  obs_stats_.save(w);
+  w.put<double>(lr_scale_);
+}
+
+void OnPolicyAgent::load_learner(replay::ByteReader& r) {
+  if (r.get<uint32_t>() != kLearnerTag)
+    r.shape_error("learner state", "an on-policy (" + algorithm_ + ") learner state", "other data");
+  load_modules(r, nn::Bundle{{{"net", &net_}}, {{"optimizer", &optimizer()}}});
+  obs_stats_.load(r);
+  lr_scale_ = r.get<double>();
 }
 
 PolicyFile OnPolicyAgent::policy() const {

@@ -38,6 +38,10 @@ class OnPolicyAgent : public Agent {
   void save(replay::ByteWriter& w) const override;
   void load(replay::ByteReader& r) override;
   PolicyFile policy() const override;
+  // Learner state: network, optimizer moments, observation normalizer, learning-rate scale.
+  void save_learner(replay::ByteWriter& w) const override;
+  void load_learner(replay::ByteReader& r) override;
+  void scale_learning_rate(double factor) override { lr_scale_ *= factor; }
 
  protected:
   // One training pass over the full rollout in buffer(); fills metrics.
@@ -48,6 +52,9 @@ class OnPolicyAgent : public Agent {
   double progress_left() const;
   // Explained variance of the values over the rollout.
   double explained_variance() const;
+  // Multiplier of the configured learning rate (the divergence guard lowers it); train() applies
+  // learning_rate * lr_scale() * schedule.
+  double lr_scale() const { return lr_scale_; }
 
   const replay::RolloutBuffer& buffer() const { return buffer_; }
   ActorCritic& net() { return net_; }
@@ -74,6 +81,7 @@ class OnPolicyAgent : public Agent {
   Eigen::MatrixXf cur_obs_, eval_obs_, last_obs_, last_norm_, final_col_, final_norm_;
   Eigen::VectorXf rewards_, final_values_;
   std::vector<int32_t> actions_i32_;
+  double lr_scale_ = 1.0;
 };
 
 }  // namespace keel::agents

@@ -245,7 +245,7 @@ class Dqn final : public Agent {
     metrics.emplace_back("q_mean", q_mean / k);
     metrics.emplace_back("epsilon", epsilon());
     metrics.emplace_back("grad_norm", grad_norm / k);
-    metrics.emplace_back("learning_rate", c_.learning_rate * lr_scale_);
+    metrics.emplace_back("learning_rate", c_.learning_rate * lr_scale());
     if (per_) metrics.emplace_back("beta", beta());
     metrics.emplace_back("param_norm", param_norm(params_));
     metrics.emplace_back("update_ratio", update_ratio_.ratio(params_));
@@ -262,23 +262,10 @@ class Dqn final : public Agent {
     return names;
   }
 
-  // Learner state: both networks, Adam's moments and step count, the learning-rate scale.
-  void save_learner(replay::ByteWriter& w) const override {
-    auto& self = const_cast<Dqn&>(*this);
-    w.put(kLearnerTag);
-    save_modules(w,
-                 nn::Bundle{{{"q", &self.q_}, {"target", &self.target_}}, {{"adam", &self.opt_}}});
-    w.put<double>(lr_scale_);
-  }
-  void load_learner(replay::ByteReader& r) override {
-    if (r.get<uint32_t>() != kLearnerTag)
-      r.shape_error("learner state", "a DQN learner state", "other data");
-    load_modules(r, nn::Bundle{{{"q", &q_}, {"target", &target_}}, {{"adam", &opt_}}});
-    lr_scale_ = r.get<double>();
-  }
+  // The learning rate lives in Adam (saved with it by save/save_learner), so a restored learner
+  // state brings back the rate it had.
   void scale_learning_rate(double factor) override {
-    lr_scale_ *= factor;
-    opt_.set_lr(static_cast<float>(c_.learning_rate * lr_scale_));
+    opt_.set_lr(static_cast<float>(opt_.lr() * factor));
   }
 
   void save(replay::ByteWriter& w) const override;
@@ -406,6 +393,8 @@ class Dqn final : public Agent {
     }
     acted_q_.clear();
   }
+  // Adam's rate against the configured one (1 exactly unless scale_learning_rate was called).
+  double lr_scale() const { return opt_.lr() / static_cast<float>(c_.learning_rate); }
   double q_overestimation() const {
     if (overestimation_.empty()) return std::numeric_limits<double>::quiet_NaN();
     double sum = 0;
@@ -437,7 +426,6 @@ class Dqn final : public Agent {
   std::optional<replay::PrioritizedReplay> per_;
   std::optional<replay::VectorNStep> nstep_;
 
-  double lr_scale_ = 1.0;  // the divergence guard's multiplier of learning_rate
   UpdateRatio update_ratio_;
   std::vector<float> acted_q_;                   // Q of the actions just chosen (overestimation)
   std::vector<std::vector<float>> ep_q_, ep_r_;  // per env: this episode's predictions, rewards
@@ -477,7 +465,6 @@ void Dqn::save(replay::ByteWriter& w) const {
   save_modules(w, nn::Bundle{{{"q", &self.q_}, {"target", &self.target_}}, {{"adam", &self.opt_}}});
   w.rng(explore_rng_.state());
   w.rng(replay_rng_.state());
-  w.put<double>(lr_scale_);
   w.put<uint32_t>(static_cast<uint32_t>(overestimation_.size()));
   for (double x : overestimation_) w.put<double>(x);
   w.put<uint32_t>(static_cast<uint32_t>(ep_q_.size()));
@@ -515,7 +502,6 @@ void Dqn::load(replay::ByteReader& r) {
   load_modules(r, nn::Bundle{{{"q", &q_}, {"target", &target_}}, {{"adam", &opt_}}});
   explore_rng_.set_state(r.rng());
   replay_rng_.set_state(r.rng());
-  lr_scale_ = r.get<double>();
   overestimation_.clear();
   const uint32_t no = r.get<uint32_t>();
   if (no > 20) r.shape_error("overestimation window", "<= 20", std::to_string(no));

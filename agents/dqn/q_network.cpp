@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "agents/common/health.h"
 #include "agents/common/state_io.h"
 #include "core/error.h"
 #include "core/rng.h"
@@ -83,6 +84,16 @@ const Eigen::MatrixXf& QNetwork::infer(const Eigen::MatrixXf& obs, Workspace& ws
     ws.q.col(j).array() += shift;
   }
   return ws.q;
+}
+
+double QNetwork::dead_unit_fraction(const Eigen::MatrixXf& obs, Workspace& ws) {
+  infer(obs, ws);
+  // Hidden layers: all of the body but its output layer (plain) or all of the trunk (dueling).
+  const size_t hidden = dueling_ ? ws.layers.size() : ws.layers.size() - 1;
+  int64_t dead = 0, total = 0;
+  for (size_t i = 0; i < hidden; ++i)
+    count_dead_units(ws.layers[i], body_.spec().activation, dead, total);
+  return total > 0 ? static_cast<double>(dead) / static_cast<double>(total) : 0.0;
 }
 
 void QNetwork::visit_parameters(const ParamVisitor& fn, const std::string& prefix) {

@@ -39,6 +39,8 @@ class QNetwork : public nn::Module {
   const Eigen::MatrixXf& infer(const Eigen::MatrixXf& obs, Workspace& ws);
 
   void visit_parameters(const ParamVisitor& fn, const std::string& prefix = {}) override;
+  // Fraction of hidden units dead on obs (agents/common/health.h), inferred into `ws`.
+  double dead_unit_fraction(const Eigen::MatrixXf& obs, Workspace& ws);
 
   // The greedy policy as a policy file (head kArgmax). Dueling exports trunk + advantage head as
   // one MLP: V and the mean advantage shift every action's Q equally, so argmax Q = argmax A.

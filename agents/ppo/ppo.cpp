@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "agents/common/health.h"
 #include "agents/common/on_policy.h"
 #include "core/error.h"
 #include "core/fpu.h"
@@ -83,8 +84,9 @@ class Ppo final : public OnPolicyAgent {
   }
 
   std::vector<std::string> metric_names() const override {
-    return {"policy_loss", "value_loss",    "entropy",    "approx_kl",         "clip_fraction",
-            "grad_norm",   "learning_rate", "clip_range", "explained_variance"};
+    return {"policy_loss",  "value_loss",    "entropy",    "approx_kl",          "clip_fraction",
+            "grad_norm",    "learning_rate", "clip_range", "explained_variance", "grad_norm_pi",
+            "grad_norm_vf", "update_ratio",  "param_norm", "dead_units"};
   }
 
  protected:
@@ -93,16 +95,18 @@ class Ppo final : public OnPolicyAgent {
   // n_epochs passes of shuffled minibatches over the rollout, maximizing the clipped surrogate.
   void train(Metrics& m) override {
     const double left = progress_left();
-    const float lr =
-        static_cast<float>(c_.learning_rate * (c_.lr_schedule == "linear" ? left : 1.0));
+    const float lr = static_cast<float>(c_.learning_rate * lr_scale() *
+                                        (c_.lr_schedule == "linear" ? left : 1.0));
     const float clip =
         static_cast<float>(c_.clip_range * (c_.clip_schedule == "linear" ? left : 1.0));
     opt_.set_lr(lr);
     nn::Tape& t = tape();
     double pg_sum = 0, vf_sum = 0, ent_sum = 0, kl_sum = 0, clipfrac_sum = 0, gn_sum = 0;
-    int batches = 0;
+    double gn_pi_sum = 0, gn_vf_sum = 0;
+    int batches = 0, steps = 0;
     bool keep_going = true;
     const auto& params = opt_.params();
+    update_ratio_.capture(params);
     for (int epoch = 0; epoch < c_.n_epochs && keep_going; ++epoch) {
       for (const auto& idx : buffer().minibatch_indices(c_.batch_size, batch_rng())) {
         buffer().gather(idx, batch_);
@@ -146,8 +150,11 @@ class Ppo final : public OnPolicyAgent {
         }
         opt_.zero_grad();
         t.backward(loss);
+        gn_pi_sum += nn::global_grad_norm(pi_params_);  // per network, before clipping
+        gn_vf_sum += nn::global_grad_norm(vf_params_);
         gn_sum += nn::clip_grad_norm(params, static_cast<float>(c_.max_grad_norm));
         opt_.step();
+        ++steps;
       }
     }
     const double b = std::max(batches, 1);
@@ -159,12 +166,21 @@ class Ppo final : public OnPolicyAgent {
          {"grad_norm", gn_sum / b},
          {"learning_rate", lr},
          {"clip_range", clip},
-         {"explained_variance", explained_variance()}};
+         {"explained_variance", explained_variance()},
+         {"grad_norm_pi", gn_pi_sum / std::max(steps, 1)},
+         {"grad_norm_vf", gn_vf_sum / std::max(steps, 1)},
+         {"update_ratio", update_ratio_.ratio(params)},
+         {"param_norm", param_norm(params)},
+         {"dead_units", net().dead_unit_fraction(buffer().observations().leftCols(
+                            std::min<Eigen::Index>(256, buffer().observations().cols())))}};
   }
 
  private:
   PpoConfig c_;
   nn::Adam opt_;
+  std::vector<nn::Parameter*> pi_params_ = net().pi_parameters(),
+                              vf_params_ = net().vf_parameters();
+  UpdateRatio update_ratio_;
   replay::RolloutBatch batch_;
 };
 

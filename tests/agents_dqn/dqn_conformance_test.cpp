@@ -128,6 +128,7 @@ TEST_P(DqnConformance, UpdateChangesParametersAndKeepsThemFinite) {
   ASSERT_EQ(m.size(), names.size());
   for (size_t i = 0; i < m.size(); ++i) {
     EXPECT_EQ(m[i].first, names[i]);
+    if (m[i].first == "q_overestimation") continue;  // NaN until an episode has finished
     EXPECT_TRUE(std::isfinite(m[i].second)) << m[i].first;
   }
   const PolicyFile after = agent->policy();
