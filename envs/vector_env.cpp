@@ -34,6 +34,9 @@ VectorEnv::VectorEnv(std::vector<std::unique_ptr<Env>> envs, VectorMode mode)
   terminated_.assign(n, 0);
   truncated_.assign(n, 0);
   finished_.reserve(n);
+  done_stats_.resize(n);
+  next_params_.resize(n);
+  has_next_params_.assign(n, 0);
   parallel_ = mode_ == VectorMode::kParallel && n > 1;
 }
 
@@ -56,6 +59,7 @@ VectorEnv VectorEnv::make(const std::string& id, int num_envs, const Json& param
 
 const Eigen::MatrixXf& VectorEnv::reset(uint64_t seed) {
   for (int i = 0; i < num_envs(); ++i) {
+    if (has_next_params_[i]) rebuild(i);
     auto o = envs_[i]->reset(Rng::derive_seed(seed, "env", static_cast<uint64_t>(i)));
     std::memcpy(obs_.col(i).data(), o.data(), sizeof(float) * o.size());
     terminated_[i] = truncated_[i] = 0;
@@ -73,7 +77,13 @@ void VectorEnv::step_one(int i, const StepResult& r) {
   auto o = e.observation();
   if (r.done()) {
     std::memcpy(final_obs_.col(i).data(), o.data(), sizeof(float) * o.size());
-    o = e.reset();
+    done_stats_[i] = e.last_episode();
+    if (has_next_params_[i]) {
+      rebuild(i);
+      o = envs_[i]->reset();
+    } else {
+      o = e.reset();
+    }
   }
   std::memcpy(obs_.col(i).data(), o.data(), sizeof(float) * o.size());
 }
@@ -98,7 +108,7 @@ void VectorEnv::step_all(StepFn&& fn) {
   finished_.clear();
   for (int i = 0; i < n; ++i) {
     if (terminated_[i] || truncated_[i]) {
-      const EpisodeStats& s = envs_[i]->last_episode();
+      const EpisodeStats& s = done_stats_[i];
       finished_.push_back({i, s.episode_return, s.length, s.terminated});
     }
   }
@@ -120,6 +130,26 @@ void VectorEnv::step(const Eigen::MatrixXf& actions) {
   step_all([&](int i) {
     return envs_[i]->step(std::span<const float>(actions.col(i).data(), static_cast<size_t>(dim)));
   });
+}
+
+void VectorEnv::set_params(int i, const Json& params, bool at_next_reset) {
+  if (i < 0 || i >= num_envs())
+    throw Error("VectorEnv " + envs_[0]->id(), "env index out of range",
+                "< " + std::to_string(num_envs()), std::to_string(i));
+  next_params_[i] = params;
+  has_next_params_[i] = 1;
+  if (!at_next_reset) rebuild(i);
+}
+
+void VectorEnv::rebuild(int i) {
+  std::unique_ptr<Env> fresh = make_env(envs_[i]->id(), next_params_[i]);
+  if (!(fresh->observation_space() == envs_[i]->observation_space()) ||
+      !(fresh->action_space() == envs_[i]->action_space()))
+    throw Error("VectorEnv " + envs_[i]->id(), "new params change the env's spaces",
+                "the same observation and action spaces", next_params_[i].dump());
+  fresh->rng().set_state(envs_[i]->rng().state());
+  envs_[i] = std::move(fresh);
+  has_next_params_[i] = 0;
 }
 
 std::vector<EnvSnapshot> VectorEnv::snapshot() const {

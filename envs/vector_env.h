@@ -62,6 +62,12 @@ class VectorEnv {
   std::vector<EnvSnapshot> snapshot() const;
   void restore(const std::vector<EnvSnapshot>& snaps);
 
+  // Changes env i's parameters by rebuilding it from the env registry (by its id) with `params`,
+  // continuing its RNG stream: now (the env then needs a reset or a restore), or at its next reset
+  // (auto-reset after an episode, or reset(seed)) when at_next_reset — the episode boundary, for
+  // curricula and per-episode randomization. The spaces must not change (keel::Error otherwise).
+  void set_params(int i, const Json& params, bool at_next_reset);
+
   Env& env(int i) { return *envs_[i]; }
   bool parallel() const { return parallel_; }
   VectorMode mode() const { return mode_; }
@@ -70,6 +76,7 @@ class VectorEnv {
   template <class StepFn>
   void step_all(StepFn&& fn);
   void step_one(int i, const StepResult& r);
+  void rebuild(int i);
 
   std::vector<std::unique_ptr<Env>> envs_;
   VectorMode mode_;
@@ -80,6 +87,9 @@ class VectorEnv {
   Eigen::VectorXf rewards_;
   std::vector<uint8_t> terminated_, truncated_;
   std::vector<FinishedEpisode> finished_;
+  std::vector<EpisodeStats> done_stats_;  // per env: the episode that ended in the last step
+  std::vector<Json> next_params_;         // per env: params for its next reset (set_params)
+  std::vector<uint8_t> has_next_params_;
 };
 
 }  // namespace keel::envs

@@ -57,7 +57,7 @@ Transition MountainCarContinuous::do_step(const Action& a) {
   const double action = a.values[0];
   const double force = std::min(std::max(action, -1.0), 1.0);
   double position = position_, velocity = velocity_;
-  velocity += force * p_.power - 0.0025 * std::cos(3 * position);
+  velocity += force * p_.power - p_.gravity * std::cos(3 * position);
   if (velocity > kMaxSpeed) velocity = kMaxSpeed;
   if (velocity < -kMaxSpeed) velocity = -kMaxSpeed;
   position += velocity;
