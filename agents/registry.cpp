@@ -11,6 +11,9 @@ AgentRegistry& registry() {
     register_ppo(*r);
     register_a2c(*r);
     register_dqn(*r);
+    register_sac(*r);
+    register_td3(*r);
+    register_ddpg(*r);
     return r;
   }();
   return *reg;

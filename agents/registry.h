@@ -45,5 +45,8 @@ AgentRegistry& registry();
 void register_ppo(AgentRegistry& reg);
 void register_a2c(AgentRegistry& reg);
 void register_dqn(AgentRegistry& reg);
+void register_sac(AgentRegistry& reg);
+void register_td3(AgentRegistry& reg);
+void register_ddpg(AgentRegistry& reg);
 
 }  // namespace keel::agents

@@ -1,0 +1,290 @@
+#include "agents/common/continuous_off_policy.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "agents/common/state_io.h"
+#include "core/error.h"
+#include "core/fpu.h"
+#include "replay/checkpoint.h"
+
+namespace keel::agents {
+
+// --- hyperparameters ------------------------------------------------------------------------
+
+void read_off_policy(JsonReader& r, OffPolicyConfig& c) {
+  r.read("buffer_size", c.buffer_size, Range::at_least(1));
+  r.read("learning_starts", c.learning_starts, Range::non_negative());
+  r.read("batch_size", c.batch_size, Range::at_least(1));
+  r.read("tau", c.tau, Range::open_closed(0, 1));
+  r.read("gamma", c.gamma, Range::open_closed(0, 1));
+  r.read("train_freq", c.train_freq, Range::at_least(1));
+  r.read("gradient_steps", c.gradient_steps, Range::at_least(-1));
+  r.read("lr_schedule", c.lr_schedule, {"constant", "linear"});
+  r.read("prioritized", c.prioritized);
+  r.read("prioritized_alpha", c.prioritized_alpha, Range::non_negative());
+  r.read("prioritized_beta0", c.prioritized_beta0, Range::closed(0, 1));
+  r.read("prioritized_eps", c.prioritized_eps, Range::positive());
+  r.read("n_step", c.n_step, Range::closed(1, 1000));
+}
+
+void write_off_policy(Json& j, const OffPolicyConfig& c) {
+  j["buffer_size"] = c.buffer_size;
+  j["learning_starts"] = c.learning_starts;
+  j["batch_size"] = c.batch_size;
+  j["tau"] = c.tau;
+  j["gamma"] = c.gamma;
+  j["train_freq"] = c.train_freq;
+  j["gradient_steps"] = c.gradient_steps;
+  j["lr_schedule"] = c.lr_schedule;
+  j["prioritized"] = c.prioritized;
+  j["prioritized_alpha"] = c.prioritized_alpha;
+  j["prioritized_beta0"] = c.prioritized_beta0;
+  j["prioritized_eps"] = c.prioritized_eps;
+  j["n_step"] = c.n_step;
+}
+
+void check_continuous_setup(const std::string& algorithm, const AgentSetup& s) {
+  if (!s.action_space.is_box() || s.action_space.shape().size() > 1 || !s.action_space.bounded())
+    throw Error(algorithm, algorithm + " needs a bounded continuous action space",
+                "Box with finite bounds and a 1-d shape", s.action_space.to_string());
+  if (!s.observation_space.is_box() || s.observation_space.shape().size() > 1)
+    throw Error(algorithm, algorithm + " needs a flat Box observation space",
+                "Box with a 1-d shape", s.observation_space.to_string());
+  if (s.num_envs < 1)
+    throw Error(algorithm, "num_envs must be at least 1", ">= 1", std::to_string(s.num_envs));
+}
+
+// --- construction ---------------------------------------------------------------------------
+
+ContinuousOffPolicyAgent::ContinuousOffPolicyAgent(std::string algorithm,
+                                                   const OffPolicyConfig& off, Json config,
+                                                   const AgentSetup& s)
+    : obs_dim_(s.observation_space.flat_size()),
+      act_dim_(s.action_space.flat_size()),
+      num_envs_(s.num_envs),
+      explore_rng_(Rng::stream(s.seed, algorithm + "-explore")),
+      train_rng_(Rng::stream(s.seed, algorithm + "-train")),
+      algorithm_(std::move(algorithm)),
+      off_(off),
+      config_(std::move(config)),
+      setup_(s),
+      replay_rng_(Rng::stream(s.seed, algorithm_ + "-replay")) {
+  low_ = Eigen::Map<const Eigen::ArrayXf>(s.action_space.low().data(), act_dim_);
+  high_ = Eigen::Map<const Eigen::ArrayXf>(s.action_space.high().data(), act_dim_);
+  const replay::TransitionSpec spec{
+      .obs_dim = obs_dim_, .action_kind = replay::ActionKind::kContinuous, .act_dim = act_dim_};
+  if (off.prioritized) {
+    per_.emplace(
+        spec, off.buffer_size,
+        replay::PrioritizedConfig{.alpha = off.prioritized_alpha, .epsilon = off.prioritized_eps});
+  } else {
+    uniform_.emplace(spec, off.buffer_size);
+  }
+  if (off.n_step > 1) nstep_.emplace(spec, num_envs_, replay::NStepConfig{off.n_step, off.gamma});
+  next_obs_.resize(obs_dim_, num_envs_);
+  stored_actions_.resize(act_dim_, num_envs_);
+  discounts_.assign(static_cast<size_t>(num_envs_), static_cast<float>(off.gamma));
+}
+
+// --- acting ---------------------------------------------------------------------------------
+
+void ContinuousOffPolicyAgent::act(const Eigen::MatrixXf& obs, bool explore, Actions& out) {
+  ScopedFlushDenormals ftz;
+  if (explore && env_steps_ < off_.learning_starts) {
+    unit_.resize(act_dim_, obs.cols());
+    for (Eigen::Index j = 0; j < unit_.cols(); ++j)
+      for (Eigen::Index i = 0; i < unit_.rows(); ++i)
+        unit_(i, j) = static_cast<float>(explore_rng_.uniform(-1.0, 1.0));
+  } else {
+    policy_actions(obs, explore, unit_);
+  }
+  out.discrete.clear();
+  out.continuous.resize(act_dim_, obs.cols());
+  // The policy file's kTanhScale head does the same arithmetic.
+  for (Eigen::Index j = 0; j < unit_.cols(); ++j)
+    out.continuous.col(j) =
+        (low_ + (unit_.col(j).array() + 1.f) * 0.5f * (high_ - low_)).min(high_).max(low_).matrix();
+}
+
+// --- recording ------------------------------------------------------------------------------
+
+void ContinuousOffPolicyAgent::observe(const StepView& s) {
+  const auto n = static_cast<int64_t>(s.rewards.size());
+  if (n != num_envs_)
+    throw Error(algorithm_ + " observe", "the step's env count differs from the agent's num_envs",
+                std::to_string(num_envs_), std::to_string(n));
+  next_obs_ = s.next_obs;
+  for (int64_t e = 0; e < n; ++e) {
+    if (s.terminated[e] || s.truncated[e]) {
+      next_obs_.col(e) = s.final_obs.col(e);
+      on_episode_end(static_cast<int>(e));
+    }
+    // Back to the policy's [-1, 1] space, where the learner works.
+    stored_actions_.col(e) =
+        ((s.actions.continuous.col(e).array() - low_) / (high_ - low_) * 2.f - 1.f)
+            .max(-1.f)
+            .min(1.f)
+            .matrix();
+  }
+  const replay::TransitionBatchView b{.size = n,
+                                      .obs = s.obs.data(),
+                                      .next_obs = next_obs_.data(),
+                                      .actions = stored_actions_.data(),
+                                      .rewards = s.rewards.data(),
+                                      .terminated = s.terminated.data(),
+                                      .truncated = s.truncated.data(),
+                                      .discounts = discounts_.data()};
+  if (nstep_) {
+    nstep_->push(b, sink());
+  } else if (per_) {
+    per_->add_batch(b);
+  } else {
+    uniform_->add_batch(b);
+  }
+  env_steps_ += n;
+  steps_since_phase_ += n;
+}
+
+replay::TransitionSink& ContinuousOffPolicyAgent::sink() {
+  return per_ ? static_cast<replay::TransitionSink&>(*per_) : *uniform_;
+}
+
+// --- the update phase -----------------------------------------------------------------------
+
+double ContinuousOffPolicyAgent::progress() const {
+  if (setup_.total_steps <= 0) return 0.0;
+  return std::min(1.0, static_cast<double>(env_steps_) / static_cast<double>(setup_.total_steps));
+}
+
+double ContinuousOffPolicyAgent::beta() const {
+  return off_.prioritized_beta0 + (1.0 - off_.prioritized_beta0) * progress();
+}
+
+double ContinuousOffPolicyAgent::lr_factor() const {
+  const double schedule = off_.lr_schedule == "linear" ? 1.0 - progress() : 1.0;
+  return schedule * lr_scale_;
+}
+
+bool ContinuousOffPolicyAgent::update(Metrics& metrics) {
+  if (steps_since_phase_ < off_.train_freq) return false;
+  const int64_t collected = steps_since_phase_;
+  steps_since_phase_ = 0;
+  if (env_steps_ <= off_.learning_starts || replay_size() == 0) return false;
+  const int64_t steps = off_.gradient_steps >= 0 ? off_.gradient_steps : collected;
+  if (steps == 0) return false;
+
+  ScopedFlushDenormals ftz;
+  set_lr_factor(lr_factor());
+  for (int64_t i = 0; i < steps; ++i) {
+    if (per_) {
+      per_->sample(off_.batch_size, beta(), replay_rng_, batch_);
+      td_abs_.resize(static_cast<size_t>(off_.batch_size));
+      gradient_step(batch_, &td_abs_);
+      per_->update_priorities(batch_.indices, td_abs_);
+    } else {
+      uniform_->sample(off_.batch_size, replay_rng_, batch_);
+      gradient_step(batch_, nullptr);
+    }
+  }
+  metrics.clear();
+  phase_metrics(metrics);
+  if (per_) metrics.emplace_back("beta", beta());
+  return true;
+}
+
+std::vector<std::string> ContinuousOffPolicyAgent::metric_names() const {
+  std::vector<std::string> names = learner_metric_names();
+  if (per_) names.push_back("beta");
+  return names;
+}
+
+void ContinuousOffPolicyAgent::scale_learning_rate(double factor) {
+  if (!(factor > 0) || !std::isfinite(factor))
+    throw Error(algorithm_ + " scale_learning_rate", "the factor must be positive and finite",
+                "> 0", std::to_string(factor));
+  lr_scale_ *= factor;
+  set_lr_factor(lr_factor());
+}
+
+// --- checkpoints ----------------------------------------------------------------------------
+
+namespace {
+constexpr uint32_t kStateTag = 0x31504f43;    // "COP1"
+constexpr uint32_t kLearnerTag = 0x314c4f43;  // "COL1"
+}  // namespace
+
+void ContinuousOffPolicyAgent::save_learner(replay::ByteWriter& w) const {
+  auto& self = const_cast<ContinuousOffPolicyAgent&>(*this);  // nn's writers take non-const
+  w.put(kLearnerTag);
+  put_blob(w, config_.dump());
+  w.put(lr_scale_);
+  save_counters(w);
+  save_modules(w, self.learner_bundle());
+}
+
+void ContinuousOffPolicyAgent::load_learner(replay::ByteReader& r) {
+  if (r.get<uint32_t>() != kLearnerTag)
+    r.shape_error("learner state", "a " + algorithm_ + " learner state", "other data");
+  const std::string config = get_blob(r);
+  if (config != config_.dump())
+    r.shape_error((algorithm_ + " hyperparameters").c_str(), config_.dump(), config);
+  lr_scale_ = r.get<double>();
+  load_counters(r);
+  load_modules(r, learner_bundle());
+  set_lr_factor(lr_factor());
+}
+
+void ContinuousOffPolicyAgent::save(replay::ByteWriter& w) const {
+  auto& self = const_cast<ContinuousOffPolicyAgent&>(*this);
+  w.put(kStateTag);
+  w.put<int32_t>(obs_dim_);
+  w.put<int32_t>(act_dim_);
+  w.put<int32_t>(num_envs_);
+  w.put(env_steps_);
+  w.put(steps_since_phase_);
+  save_learner(w);
+  w.rng(explore_rng_.state());
+  w.rng(train_rng_.state());
+  w.rng(replay_rng_.state());
+  save_exploration(w);
+  put_blob(w, per_ ? per_->save_bytes() : uniform_->save_bytes());
+  if (nstep_) self.nstep_->save(w);
+}
+
+void ContinuousOffPolicyAgent::load(replay::ByteReader& r) {
+  if (r.get<uint32_t>() != kStateTag)
+    r.shape_error("agent state", "a " + algorithm_ + " checkpoint", "other data");
+  r.expect_equal("observation size", obs_dim_, r.get<int32_t>());
+  r.expect_equal("action size", act_dim_, r.get<int32_t>());
+  r.expect_equal("number of envs", num_envs_, r.get<int32_t>());
+  env_steps_ = r.get<int64_t>();
+  steps_since_phase_ = r.get<int64_t>();
+  load_learner(r);
+  explore_rng_.set_state(r.rng());
+  train_rng_.set_state(r.rng());
+  replay_rng_.set_state(r.rng());
+  load_exploration(r);
+  const std::string replay = get_blob(r);
+  if (per_) {
+    per_->load_bytes(replay, nullptr, r.where());
+  } else {
+    uniform_->load_bytes(replay, nullptr, r.where());
+  }
+  if (nstep_) nstep_->load(r);
+  set_lr_factor(lr_factor());  // the schedule's point is env_steps_
+}
+
+PolicyFile ContinuousOffPolicyAgent::policy() const {
+  PolicyFile p;
+  p.algorithm = algorithm_;
+  p.obs_dim = obs_dim_;
+  p.act_dim = act_dim_;
+  p.head = PolicyFile::Head::kTanhScale;
+  p.act_low = low_.matrix();
+  p.act_high = high_.matrix();
+  export_actor(p);
+  return p;
+}
+
+}  // namespace keel::agents

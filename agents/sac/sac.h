@@ -1,0 +1,52 @@
+// Soft Actor-Critic (Haarnoja et al. 2018, the version with learned temperature) as
+// Stable-Baselines3 runs it, for Box action spaces:
+//   actor    obs → hidden… → (mean, log_std), log_std clamped to [log_std_min, log_std_max];
+//            a = tanh(u), u ~ N(mean, std), log π(a|s) with the tanh log-determinant correction
+//   critics  n_critics (2) Q-networks on [obs; action] with Polyak-averaged targets (tau, every
+//            target_update_interval gradient steps)
+//   target   y = r + discount·(1 − terminated)·(min_i Q_target_i(s', a') − α·log π(a'|s')),
+//            a' ~ π(·|s'); discount is γ (γ^k with n-step returns)
+//   losses   critics ½ Σ_i MSE(Q_i(s, a), y); actor mean(α·log π(ã|s) − min_i Q_i(s, ã)), ã ~ π
+//   α        ent_coef "auto" (or "auto_<init>"): log α learned by Adam on
+//            −log α · (log π + target_entropy), target_entropy "auto" = −|A|; a number: fixed α
+// Replay, train_freq / gradient_steps / learning_starts, action rescaling, prioritized replay and
+// n-step returns: agents/common/continuous_off_policy.h.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agents/agent.h"
+#include "agents/common/continuous_off_policy.h"
+#include "core/json_fwd.h"
+
+namespace keel::agents {
+
+// Defaults are SB3's SAC defaults.
+struct SacConfig {
+  OffPolicyConfig off;  // buffer, batch, tau, gamma, train_freq, gradient_steps, PER, n-step …
+  double learning_rate = 3e-4;
+  double actor_learning_rate = 0;   // 0: learning_rate
+  double critic_learning_rate = 0;  // 0: learning_rate
+  double alpha_learning_rate = 0;   // 0: learning_rate
+  std::vector<int> net_arch = {256, 256};
+  std::vector<int> actor_net_arch;   // empty: net_arch
+  std::vector<int> critic_net_arch;  // empty: net_arch
+  std::string activation = "relu";
+  int n_critics = 2;
+  bool auto_alpha = true;   // ent_coef "auto" / "auto_<init>"
+  double alpha_init = 1.0;  // initial α (learned) or the fixed α
+  bool auto_target_entropy = true;
+  double target_entropy = 0;  // used when not auto (auto: −act_dim)
+  int target_update_interval = 1;
+  double log_std_min = -20, log_std_max = 2;
+  double adam_eps = 1e-8;
+};
+
+SacConfig sac_config_from_json(const Json& j, const std::string& path);
+Json to_json(const SacConfig& c);
+
+std::unique_ptr<Agent> make_sac(const SacConfig& config, const AgentSetup& setup);
+
+}  // namespace keel::agents
