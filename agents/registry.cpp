@@ -14,6 +14,7 @@ AgentRegistry& registry() {
     register_sac(*r);
     register_td3(*r);
     register_ddpg(*r);
+    register_impala(*r);
     return r;
   }();
   return *reg;

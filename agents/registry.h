@@ -48,5 +48,6 @@ void register_dqn(AgentRegistry& reg);
 void register_sac(AgentRegistry& reg);
 void register_td3(AgentRegistry& reg);
 void register_ddpg(AgentRegistry& reg);
+void register_impala(AgentRegistry& reg);
 
 }  // namespace keel::agents
