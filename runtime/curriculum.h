@@ -1,0 +1,93 @@
+// EnvVariation: env parameters that change during training — a curriculum of levels and
+// per-episode physics randomization — applied to live envs at episode boundaries.
+//
+// A level is a JSON patch merged over the env's params (RFC 7386, e.g. {"physics": {"wind_power":
+// 5}}). Levels advance on a schedule of env steps ("steps": level k+1 from at_steps[k] on) or by
+// evaluation ("eval": after `patience` evaluations in a row at or above the level's threshold;
+// with fallback_below, an evaluation under it goes back one level). Training envs take a new
+// level at their next episode; evaluation runs at the current level. Randomized parameters (path
+// → [low, high], drawn uniformly per episode and env) are merged over the level's patch.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "core/rng.h"
+#include "envs/vector_env.h"
+#include "runtime/augmentation.h"
+
+namespace keel::replay {
+class ByteWriter;
+class ByteReader;
+}  // namespace keel::replay
+
+namespace keel::runtime {
+
+struct CurriculumOptions {
+  std::vector<Json> levels;            // one patch per level (at least 2)
+  std::string advance = "steps";       // "steps" | "eval"
+  std::vector<int64_t> at_steps;       // "steps": levels.size() − 1 ascending env-step counts
+  std::vector<double> thresholds;      // "eval": one for all levels, or one per level but the last
+  int patience = 1;                    // "eval": evaluations in a row at or above the threshold
+  std::vector<double> fallback_below;  // "eval": optional; one for all, or one per level
+};
+
+// The env params (JSON) for a level: base merged with the level's patch.
+Json level_params(const Json& base, const CurriculumOptions& c, int level);
+// Sets a dotted path ("physics.gravity") in a JSON object, creating objects on the way.
+void set_json_path(Json& j, const std::string& path, const Json& value);
+
+class EnvVariation {
+ public:
+  EnvVariation(Json base_params, std::optional<CurriculumOptions> curriculum,
+               std::map<std::string, std::pair<double, double>> randomize, uint64_t seed,
+               int num_train_envs);
+
+  // At the start of training (before the first reset): every env's params now (randomized ones
+  // drawn). Evaluation envs get the current level.
+  void start(envs::VectorEnv& train, envs::VectorEnv& eval);
+  // After every training step: for finished episodes, the params their envs just took become
+  // current, and each env without one gets its next episode's draw; then the level schedule by
+  // env steps.
+  void after_step(envs::VectorEnv& train, envs::VectorEnv& eval, int64_t env_steps);
+  // After an evaluation (at the current level): may advance or fall back. Returns true on change.
+  bool after_eval(envs::VectorEnv& train, envs::VectorEnv& eval, double eval_return,
+                  int64_t env_steps);
+
+  int level() const { return level_; }
+  int num_levels() const { return curriculum_ ? static_cast<int>(curriculum_->levels.size()) : 1; }
+  bool at_final_level() const { return level_ + 1 >= num_levels(); }
+  const std::vector<std::pair<int64_t, int>>& level_changes() const { return changes_; }
+  // Called on every level change (env steps, new level).
+  std::function<void(int64_t env_steps, int level)> on_level_change;
+
+  // Level, streak, RNG and every env's current and pending params. load() re-applies them to the
+  // envs (call before restoring env snapshots: params come first, then the physics state).
+  void save(replay::ByteWriter& w) const;
+  void load(replay::ByteReader& r, envs::VectorEnv& train, envs::VectorEnv& eval);
+
+ private:
+  Json sample();
+  Json params_for(const Json& sample) const;
+  void set_level(int level, envs::VectorEnv& train, envs::VectorEnv& eval, int64_t env_steps);
+  void apply_eval(envs::VectorEnv& eval) const;
+
+  Json base_;
+  std::optional<CurriculumOptions> curriculum_;
+  std::map<std::string, std::pair<double, double>> randomize_;
+  Rng rng_;
+  int level_ = 0;
+  int streak_ = 0;
+  // Per training env: the params of its current episode, the ones it takes at its next reset
+  // (when has_pending_), and the randomized part of those.
+  std::vector<Json> current_, pending_full_, pending_sample_;
+  std::vector<uint8_t> has_pending_;
+  std::vector<std::pair<int64_t, int>> changes_;  // (env steps, new level)
+};
+
+}  // namespace keel::runtime
