@@ -46,10 +46,22 @@ void Progress::row(const runtime::ProgressRow& r) {
   if (lines_) {
     char recent[32] = "-";
     if (has_recent_) std::snprintf(recent, sizeof recent, "%.2f", r.recent_return_mean);
-    std::printf("steps %lld  wall %.2fs  steps/s %.3g  return %s  eval %.2f ± %.2f%s\n",
+    std::printf("steps %lld  wall %.2fs  steps/s %.3g  return %s  eval %.2f ± %.2f%s",
                 static_cast<long long>(r.env_steps), r.wall_s, r.steps_per_s, recent, r.eval.mean,
                 r.eval.std,
                 threshold_ && r.eval.mean >= *threshold_ ? "  (threshold reached)" : "");
+    if (!r.runtime.empty()) {  // async: actors, learner, lag, queues (runtime/async_trainer.h)
+      auto get = [&](const char* k) {
+        for (const auto& [name, v] : r.runtime)
+          if (name == k) return v;
+        return 0.0;
+      };
+      std::printf(
+          "  | actors %.3g steps/s  learner %.3g upd/s  lag %.1f/%.0f  queue %.1f  rss %.0fMiB",
+          get("actor_steps_per_s"), get("learner_updates_per_s"), get("policy_lag_mean"),
+          get("policy_lag_max"), get("queue_depth_mean"), get("rss_mib"));
+    }
+    std::printf("\n");
     std::fflush(stdout);
   }
 }

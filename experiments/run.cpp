@@ -8,15 +8,20 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 #include "agents/policy_file.h"
 #include "agents/registry.h"
 #include "core/error.h"
+#include "core/rng.h"
 #include "envs/registry.h"
 #include "envs/vector_env.h"
 #include "experiments/checkpoint_file.h"
 #include "experiments/progress.h"
+#include "runtime/async_trainer.h"
 #include "runtime/sync_trainer.h"
 
 namespace keel::experiments {
@@ -80,7 +85,13 @@ struct Session {
                              cfg.env.num_envs, cfg.training.seed, cfg.training.total_steps};
     agent = agents::registry().make(cfg.agent.algorithm, cfg.agent.hyperparameters, setup);
     metric_names = agent->metric_names();
+    if (async()) {
+      const auto extra = runtime::async_metric_names();
+      metric_names.insert(metric_names.end(), extra.begin(), extra.end());
+    }
   }
+
+  bool async() const { return cfg.runtime.mode == "async"; }
 
   std::string metrics_header() const {
     std::string h =
@@ -104,8 +115,9 @@ std::string csv_row(const Session& s, const runtime::ProgressRow& r) {
                      fmt(r.eval.mean) + "," + fmt(r.eval.std) + "," + fmt(r.eval.mean_length);
   for (const auto& name : s.metric_names) {
     double v = std::nan("");
-    for (const auto& [k, x] : r.agent)
-      if (k == name) v = x;
+    for (const auto* list : {&r.agent, &r.runtime})
+      for (const auto& [k, x] : *list)
+        if (k == name) v = x;
     line += ',';
     line += fmt(v);
   }
@@ -132,6 +144,42 @@ Json eval_json(const runtime::EvalResult& e) {
               {"max", e.max},   {"episodes", e.episodes}, {"mean_length", e.mean_length}};
 }
 
+// Actor k of an async run: a copy of the agent from the same hyperparameters with its own seed
+// stream, and a serial VectorEnv (the actor threads are the parallelism).
+runtime::AsyncFactories async_factories(const Session& s) {
+  runtime::AsyncFactories f;
+  f.make_agent = [&s](int k, int n) {
+    agents::AgentSetup setup{
+        s.train_envs.observation_space(), s.train_envs.action_space(), n,
+        Rng::derive_seed(s.cfg.training.seed, "actor-agent", static_cast<uint64_t>(k)),
+        s.cfg.training.total_steps};
+    return agents::registry().make(s.cfg.agent.algorithm, s.cfg.agent.hyperparameters, setup);
+  };
+  f.make_envs = [&s](int, int n) {
+    return envs::VectorEnv::make(s.cfg.env.id, n, s.cfg.env.params, envs::VectorMode::kSerial);
+  };
+  return f;
+}
+
+runtime::AsyncOptions async_options(const ExperimentConfig& c) {
+  runtime::AsyncOptions a;
+  a.actors = c.runtime.actors;
+  a.chunk_steps = c.runtime.chunk_steps;
+  a.queue_chunks = c.runtime.queue_chunks;
+  a.max_policy_lag = c.runtime.max_policy_lag;
+  a.publish_every = c.runtime.publish_every;
+  // Transitions one update replays, from the hyperparameters where they say it.
+  const Json& hp = c.agent.hyperparameters;
+  auto get = [&](const char* k) { return hp.contains(k) ? hp.at(k).get<int64_t>() : int64_t{0}; };
+  if (get("unroll_length") > 0) {
+    a.samples_per_update = get("unroll_length") * c.env.num_envs;
+  } else if (get("batch_size") > 0) {
+    const int64_t steps = get("gradient_steps") > 0 ? get("gradient_steps") : get("train_freq");
+    a.samples_per_update = get("batch_size") * std::max<int64_t>(1, steps);
+  }
+  return a;
+}
+
 Json run_session(Session& s, const TrainOptions& o, bool resuming,
                  const std::string& resume_state) {
   const std::string metrics_path = s.dir + "/metrics.csv";
@@ -149,7 +197,8 @@ Json run_session(Session& s, const TrainOptions& o, bool resuming,
   Progress progress(o.quiet ? "none" : s.cfg.logging.progress, s.cfg.training.total_steps,
                     s.cfg.evaluation.threshold);
   std::ofstream metrics;
-  runtime::SyncTrainer* trainer_ptr = nullptr;
+  std::function<std::string()> save_state;
+  std::function<int64_t()> trained_steps;
   runtime::TrainerHooks hooks;
   hooks.on_row = [&](const runtime::ProgressRow& r) {
     metrics << csv_row(s, r) << "\n";
@@ -158,23 +207,42 @@ Json run_session(Session& s, const TrainOptions& o, bool resuming,
   };
   hooks.on_tick = [&](int64_t steps, double wall) { progress.tick(steps, wall); };
   hooks.on_checkpoint = [&] {
-    write_checkpoint(s.dir + "/checkpoints", trainer_ptr->env_steps(), trainer_ptr->save_state(),
-                     s.cfg.checkpoints.keep);
+    write_checkpoint(s.dir + "/checkpoints", trained_steps(), save_state(), s.cfg.checkpoints.keep);
     s.agent->policy().save(s.dir + "/policy.keelpol");
   };
-  runtime::SyncTrainer trainer(*s.agent, s.train_envs, s.eval_envs, to, hooks);
-  trainer_ptr = &trainer;
+  std::unique_ptr<runtime::SyncTrainer> sync;
+  std::unique_ptr<runtime::AsyncTrainer> async;
+  if (s.async()) {
+    async =
+        std::make_unique<runtime::AsyncTrainer>(*s.agent, async_factories(s), s.cfg.env.num_envs,
+                                                s.eval_envs, to, async_options(s.cfg), hooks);
+    save_state = [&] { return async->save_state(); };
+    trained_steps = [&] { return async->env_steps(); };
+  } else {
+    sync = std::make_unique<runtime::SyncTrainer>(*s.agent, s.train_envs, s.eval_envs, to, hooks);
+    save_state = [&] { return sync->save_state(); };
+    trained_steps = [&] { return sync->env_steps(); };
+  }
+  auto trainer = [&](auto&& fn) { return async ? fn(*async) : fn(*sync); };
   if (resuming) {
-    trainer.load_state(resume_state, s.dir + "/checkpoints");
-    truncate_metrics(metrics_path, trainer.env_steps());
+    trainer([&](auto& t) {
+      t.load_state(resume_state, s.dir + "/checkpoints");
+      return 0;
+    });
+    truncate_metrics(metrics_path, trained_steps());
     metrics.open(metrics_path, std::ios::app);
   } else {
     metrics.open(metrics_path, std::ios::trunc);
     metrics << s.metrics_header() << "\n";
   }
   if (!metrics) throw Error(metrics_path, "cannot write metrics");
-  const runtime::TrainStatus status = trainer.run(o.stop);
+  const runtime::TrainStatus status = trainer([&](auto& t) { return t.run(o.stop); });
   progress.finish();
+  const auto first_reached =
+      trainer([](auto& t) -> std::optional<runtime::ProgressRow> { return t.first_reached(); });
+  const auto last_row =
+      trainer([](auto& t) -> std::optional<runtime::ProgressRow> { return t.last_row(); });
+  const double wall_s = trainer([](auto& t) { return t.wall_s(); });
 
   agents::PolicyFile pol = s.agent->policy();
   pol.env_id = s.cfg.env.id;
@@ -185,13 +253,14 @@ Json run_session(Session& s, const TrainOptions& o, bool resuming,
                                                                           : "completed";
   summary["algorithm"] = s.cfg.agent.algorithm;
   summary["env"] = s.cfg.env.id;
-  summary["env_steps"] = trainer.env_steps();
-  summary["wall_s"] = trainer.wall_s();
-  summary["final_eval"] = trainer.last_row() ? eval_json(trainer.last_row()->eval) : Json(nullptr);
-  if (s.cfg.evaluation.threshold && trainer.first_reached()) {
+  summary["runtime"] = s.cfg.runtime.mode;
+  summary["env_steps"] = trained_steps();
+  summary["wall_s"] = wall_s;
+  summary["final_eval"] = last_row ? eval_json(last_row->eval) : Json(nullptr);
+  if (s.cfg.evaluation.threshold && first_reached) {
     summary["first_reached"] = Json{{"threshold", *s.cfg.evaluation.threshold},
-                                    {"env_steps", trainer.first_reached()->env_steps},
-                                    {"wall_s", trainer.first_reached()->wall_s}};
+                                    {"env_steps", first_reached->env_steps},
+                                    {"wall_s", first_reached->wall_s}};
   } else {
     summary["first_reached"] = nullptr;
   }

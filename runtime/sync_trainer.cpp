@@ -7,56 +7,10 @@
 #include "core/error.h"
 #include "core/fpu.h"
 #include "replay/checkpoint.h"
+#include "runtime/trainer_io.h"
 
 namespace keel::runtime {
 namespace {
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-void put_string(replay::ByteWriter& w, const std::string& s) {
-  w.put<uint32_t>(static_cast<uint32_t>(s.size()));
-  w.bytes(s.data(), s.size());
-}
-std::string get_string(replay::ByteReader& r) {
-  const uint32_t n = r.get<uint32_t>();
-  if (n > r.remaining())
-    r.shape_error("string length", "<= " + std::to_string(r.remaining()), std::to_string(n));
-  std::string s(n, '\0');
-  r.bytes(s.data(), n);
-  return s;
-}
-
-void put_row(replay::ByteWriter& w, const ProgressRow& row) {
-  w.put<int64_t>(row.env_steps);
-  w.put<double>(row.wall_s);
-  w.put<double>(row.steps_per_s);
-  w.put<int64_t>(row.episodes);
-  w.put<double>(row.recent_return_mean);
-  w.put<EvalResult>(row.eval);
-  w.put<uint8_t>(row.has_eval);
-  w.put<uint32_t>(static_cast<uint32_t>(row.agent.size()));
-  for (const auto& [k, v] : row.agent) {
-    put_string(w, k);
-    w.put<double>(v);
-  }
-}
-ProgressRow get_row(replay::ByteReader& r) {
-  ProgressRow row;
-  row.env_steps = r.get<int64_t>();
-  row.wall_s = r.get<double>();
-  row.steps_per_s = r.get<double>();
-  row.episodes = r.get<int64_t>();
-  row.recent_return_mean = r.get<double>();
-  row.eval = r.get<EvalResult>();
-  row.has_eval = r.get<uint8_t>() != 0;
-  const uint32_t n = r.get<uint32_t>();
-  for (uint32_t i = 0; i < n; ++i) {
-    std::string k = get_string(r);
-    row.agent.emplace_back(std::move(k), r.get<double>());
-  }
-  return row;
-}
 constexpr uint32_t kTrainerStateMagic = 0x4b53594e;  // "KSYN"
 }  // namespace
 
@@ -137,45 +91,9 @@ void SyncTrainer::step_once() {
 }
 
 EvalResult SyncTrainer::evaluate() {
-  const int n = eval_envs_.num_envs();
-  Eigen::MatrixXf obs =
-      eval_envs_.reset(Rng::derive_seed(o_.seed, "eval", static_cast<uint64_t>(eval_count_++)));
-  std::vector<uint8_t> done(n, 0);
-  std::vector<double> returns(n, 0.0), lengths(n, 0.0);
-  agents::Actions a;
-  int remaining = n;
-  while (remaining > 0) {
-    agent_.act(obs, !o_.eval_deterministic, a);
-    if (eval_envs_.action_space().is_discrete()) {
-      eval_envs_.step(a.discrete);
-    } else {
-      eval_envs_.step(a.continuous);
-    }
-    for (const auto& f : eval_envs_.finished()) {
-      if (done[f.env_index]) continue;
-      done[f.env_index] = 1;
-      returns[f.env_index] = f.episode_return;
-      lengths[f.env_index] = static_cast<double>(f.length);
-      --remaining;
-    }
-    obs = eval_envs_.observations();
-  }
-  EvalResult r;
-  r.episodes = n;
-  double sum = 0, sq = 0, len = 0;
-  r.min = returns[0];
-  r.max = returns[0];
-  for (int i = 0; i < n; ++i) {
-    sum += returns[i];
-    len += lengths[i];
-    r.min = std::min(r.min, returns[i]);
-    r.max = std::max(r.max, returns[i]);
-  }
-  r.mean = sum / n;
-  for (double x : returns) sq += (x - r.mean) * (x - r.mean);
-  r.std = std::sqrt(sq / n);
-  r.mean_length = len / n;
-  return r;
+  return evaluate_agent(agent_, eval_envs_,
+                        Rng::derive_seed(o_.seed, "eval", static_cast<uint64_t>(eval_count_++)),
+                        o_.eval_deterministic);
 }
 
 void SyncTrainer::eval_point() {
@@ -215,11 +133,7 @@ std::string SyncTrainer::save_state() const {
     w.put<uint8_t>(row->has_value());
     if (*row) put_row(w, **row);
   }
-  w.put<uint32_t>(static_cast<uint32_t>(last_metrics_.size()));
-  for (const auto& [k, v] : last_metrics_) {
-    put_string(w, k);
-    w.put<double>(v);
-  }
+  put_metrics(w, last_metrics_);
   const auto snaps = envs_.snapshot();
   w.put<uint32_t>(static_cast<uint32_t>(snaps.size()));
   for (const auto& s : snaps) {
@@ -252,12 +166,7 @@ void SyncTrainer::load_state(const std::string& bytes, const std::string& where)
     row->reset();
     if (r.get<uint8_t>()) *row = get_row(r);
   }
-  last_metrics_.clear();
-  const uint32_t nm = r.get<uint32_t>();
-  for (uint32_t i = 0; i < nm; ++i) {
-    std::string k = get_string(r);
-    last_metrics_.emplace_back(std::move(k), r.get<double>());
-  }
+  last_metrics_ = get_metrics(r);
   const uint32_t ne = r.get<uint32_t>();
   r.expect_equal<uint32_t>("number of envs", static_cast<uint32_t>(envs_.num_envs()), ne);
   std::vector<envs::EnvSnapshot> snaps(ne);

@@ -45,7 +45,8 @@ struct ProgressRow {
   double recent_return_mean = 0;  // mean of the last 100 training episodes (NaN before any)
   EvalResult eval;
   bool has_eval = false;
-  agents::Metrics agent;  // the latest update's figures
+  agents::Metrics agent;    // the latest update's figures
+  agents::Metrics runtime;  // the async runtime's figures (runtime/async_trainer.h; empty in sync)
 };
 
 struct TrainerHooks {
