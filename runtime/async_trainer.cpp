@@ -633,6 +633,16 @@ const std::optional<ProgressRow>& AsyncTrainer::first_reached() const {
 const std::optional<ProgressRow>& AsyncTrainer::last_row() const {
   return impl_->last_row;
 }
+int64_t AsyncTrainer::actor_queue_waits() const {
+  int64_t total = 0;
+  for (const auto& x : impl_->actors) {
+    int64_t w;
+    double sec;
+    x->ring->writer_waits(w, sec);
+    total += w;
+  }
+  return total;
+}
 std::string AsyncTrainer::save_state() const {
   return impl_->save_state();
 }

@@ -83,6 +83,8 @@ class AsyncTrainer {
   double wall_s() const;
   const std::optional<ProgressRow>& first_reached() const;
   const std::optional<ProgressRow>& last_row() const;
+  // Times an actor found its ring full and waited (all actors, so far).
+  int64_t actor_queue_waits() const;
 
   // Counters, rows and the learner agent's complete state (actors restart their envs on resume).
   std::string save_state() const;

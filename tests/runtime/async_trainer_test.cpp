@@ -1,0 +1,201 @@
+// The async runtime's lifecycle with a toy agent: it trains and reports its figures, a stop while
+// actors block on full queues ends every thread within a second, an exception in an actor or the
+// learner comes back with its origin, and stale chunks are dropped beyond max_policy_lag.
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "envs/vector_env.h"
+#include "replay/checkpoint.h"
+#include "runtime/async_trainer.h"
+
+namespace keel::runtime {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct ToyBehaviour {
+  int update_sleep_ms = 0;
+  int64_t actor_throw_after = -1;    // act() calls on actor 1 before it throws
+  int64_t learner_throw_after = -1;  // env steps observed before update() throws
+};
+
+// Always action 0; an update after every observed step; learner state = an update counter.
+class ToyAgent final : public agents::Agent {
+ public:
+  ToyAgent(ToyBehaviour b, bool throwing_actor) : b_(b), throwing_actor_(throwing_actor) {}
+  std::string algorithm() const override { return "toy"; }
+  void act(const Eigen::MatrixXf& obs, bool, agents::Actions& out) override {
+    out.discrete.assign(static_cast<size_t>(obs.cols()), 0);
+    if (throwing_actor_ && b_.actor_throw_after >= 0 && ++acts_ > b_.actor_throw_after)
+      throw Error("toy act", "injected failure");
+  }
+  void observe(const agents::StepView& s) override { env_steps_ += s.rewards.size(); }
+  bool update(agents::Metrics& m) override {
+    if (b_.learner_throw_after >= 0 && env_steps_ > b_.learner_throw_after)
+      throw std::runtime_error("injected learner failure");
+    if (b_.update_sleep_ms > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(b_.update_sleep_ms));
+    ++updates_;
+    m = {{"updates", static_cast<double>(updates_)}};
+    return true;
+  }
+  std::vector<std::string> metric_names() const override { return {"updates"}; }
+  void save(replay::ByteWriter& w) const override { w.put(updates_); }
+  void load(replay::ByteReader& r) override { updates_ = r.get<int64_t>(); }
+  void save_learner(replay::ByteWriter& w) const override { w.put(updates_); }
+  void load_learner(replay::ByteReader& r) override { updates_ = r.get<int64_t>(); }
+  agents::PolicyFile policy() const override { return {}; }
+  int64_t updates() const { return updates_; }
+
+ private:
+  ToyBehaviour b_;
+  bool throwing_actor_;
+  int64_t acts_ = 0, updates_ = 0;
+};
+
+struct Fixture {
+  explicit Fixture(ToyBehaviour b, int actors = 2, int per_actor = 2)
+      : learner(b, false), eval(envs::VectorEnv::make("CartPole-v1", 2)) {
+    factories.make_agent = [b](int k, int) { return std::make_unique<ToyAgent>(b, k == 1); };
+    factories.make_envs = [](int, int n) {
+      return envs::VectorEnv::make("CartPole-v1", n, envs::VectorMode::kSerial);
+    };
+    async.actors = actors;
+    async.chunk_steps = 4;
+    async.queue_chunks = 2;
+    num_envs = actors * per_actor;
+  }
+  ToyAgent learner;
+  envs::VectorEnv eval;
+  AsyncFactories factories;
+  AsyncOptions async;
+  TrainerOptions opts;
+  int num_envs = 0;
+};
+
+TEST(AsyncTrainer, TrainsToTheBudgetAndReportsItsFigures) {
+  Fixture f(ToyBehaviour{});
+  f.opts.total_steps = 4000;
+  f.opts.eval_every = 1000;
+  f.opts.eval_episodes = 2;
+  int rows = 0, checkpoints = 0;
+  TrainerHooks hooks;
+  hooks.on_row = [&](const ProgressRow& r) {
+    ++rows;
+    ASSERT_EQ(r.runtime.size(), async_metric_names().size());
+    for (size_t i = 0; i < r.runtime.size(); ++i)
+      EXPECT_EQ(r.runtime[i].first, async_metric_names()[i]);
+  };
+  hooks.on_checkpoint = [&] { ++checkpoints; };
+  AsyncTrainer t(f.learner, f.factories, f.num_envs, f.eval, f.opts, f.async, hooks);
+  EXPECT_EQ(t.run(), TrainStatus::kCompleted);
+  EXPECT_GE(t.env_steps(), 4000);
+  EXPECT_EQ(rows, 4);
+  EXPECT_EQ(checkpoints, 1);
+  // One update per observed vector step; every step of every round reached the learner.
+  EXPECT_EQ(f.learner.updates(), t.env_steps() / f.num_envs);
+  const auto& rt = t.last_row()->runtime;
+  auto get = [&](const std::string& k) {
+    for (const auto& [n, v] : rt)
+      if (n == k) return v;
+    return -1.0;
+  };
+  EXPECT_GT(get("actor_steps_per_s"), 0);
+  EXPECT_GT(get("learner_updates_per_s"), 0);
+  EXPECT_GE(get("policy_lag_max"), get("policy_lag_mean"));
+  EXPECT_LE(get("queue_depth_mean"), f.async.queue_chunks);
+  EXPECT_EQ(get("dropped_chunks"), 0);
+  EXPECT_GT(get("rss_mib"), 1);
+  EXPECT_GT(t.wall_s(), 0);
+}
+
+TEST(AsyncTrainer, StopWhileActorsBlockOnFullQueuesEndsWithinASecond) {
+  Fixture f(ToyBehaviour{.update_sleep_ms = 20});  // a slow learner: rings fill up
+  f.opts.total_steps = 100'000'000;
+  f.opts.eval_every = 0;
+  std::atomic<bool> stop{false};
+  int checkpoints = 0;
+  TrainerHooks hooks;
+  hooks.on_checkpoint = [&] { ++checkpoints; };
+  AsyncTrainer t(f.learner, f.factories, f.num_envs, f.eval, f.opts, f.async, hooks);
+  Clock::time_point stop_at;
+  std::thread stopper([&] {
+    // Wait until both actors have blocked on a full ring at least once.
+    while (t.actor_queue_waits() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop_at = Clock::now();
+    stop.store(true);
+  });
+  const TrainStatus status = t.run(&stop);
+  const auto returned = Clock::now();
+  stopper.join();
+  const double seconds = std::chrono::duration<double>(returned - stop_at).count();
+  EXPECT_EQ(status, TrainStatus::kStopped);
+  EXPECT_GE(t.actor_queue_waits(), 2);
+  EXPECT_LT(seconds, 1.0);
+  EXPECT_EQ(checkpoints, 1);  // the final checkpoint
+}
+
+TEST(AsyncTrainer, AnActorsExceptionStopsTheRunWithItsOrigin) {
+  Fixture f(ToyBehaviour{.actor_throw_after = 50});
+  f.opts.total_steps = 100'000'000;
+  f.opts.eval_every = 0;
+  AsyncTrainer t(f.learner, f.factories, f.num_envs, f.eval, f.opts, f.async, {});
+  const auto start = Clock::now();
+  try {
+    t.run();
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.where().rfind("actor 1: toy act", 0), 0u) << e.what();
+    EXPECT_EQ(e.problem(), "injected failure");
+  }
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 5.0);
+}
+
+TEST(AsyncTrainer, ALearnersExceptionStopsTheRunWithItsOrigin) {
+  Fixture f(ToyBehaviour{.learner_throw_after = 200});
+  f.opts.total_steps = 100'000'000;
+  f.opts.eval_every = 0;
+  AsyncTrainer t(f.learner, f.factories, f.num_envs, f.eval, f.opts, f.async, {});
+  try {
+    t.run();
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.where(), "learner") << e.what();
+    EXPECT_NE(std::string(e.what()).find("injected learner failure"), std::string::npos);
+  }
+}
+
+TEST(AsyncTrainer, DropsRoundsBeyondTheMaximumPolicyLag) {
+  // Many updates per round and several chunks queued: chunks arrive stale and are dropped.
+  Fixture f(ToyBehaviour{}, 1, 2);
+  f.async.queue_chunks = 4;
+  f.async.max_policy_lag = 2;
+  f.opts.total_steps = 2000;
+  f.opts.eval_every = 0;
+  f.opts.eval_episodes = 2;
+  AsyncTrainer t(f.learner, f.factories, f.num_envs, f.eval, f.opts, f.async, {});
+  EXPECT_EQ(t.run(), TrainStatus::kCompleted);
+  double dropped = -1, lag_max = -1;
+  for (const auto& [n, v] : t.last_row()->runtime) {
+    if (n == "dropped_chunks") dropped = v;
+    if (n == "policy_lag_max") lag_max = v;
+  }
+  EXPECT_GT(dropped, 0);
+  EXPECT_GT(lag_max, 2);
+  // Only kept rounds were learned from.
+  EXPECT_EQ(f.learner.updates() + static_cast<int64_t>(dropped) * f.async.chunk_steps,
+            t.env_steps() / f.num_envs);
+}
+
+TEST(AsyncTrainer, RejectsEnvCountsThatDoNotSplitOverTheActors) {
+  Fixture f(ToyBehaviour{});
+  EXPECT_THROW(AsyncTrainer(f.learner, f.factories, 5, f.eval, f.opts, f.async, {}), Error);
+}
+
+}  // namespace
+}  // namespace keel::runtime
