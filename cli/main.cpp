@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   keel::cli::add_env_commands(app);
   keel::cli::add_list_command(app);
   keel::cli::add_train_commands(app);
+  keel::cli::add_doctor_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -21,6 +21,9 @@ ExperimentConfig parse_config(const Json& j, const std::string& source) {
   const Json* checkpoints = top.object("checkpoints");
   const Json* logging = top.object("logging");
   const Json* runtime = top.object("runtime");
+  const Json* stability = top.object("stability");
+  const Json* curriculum = top.object("curriculum");
+  const Json* augmentation = top.object("augmentation");
   top.has("description");  // free text, ignored
   try {
     top.finish();
@@ -95,6 +98,8 @@ ExperimentConfig parse_config(const Json& j, const std::string& source) {
 
     c.runtime = read_runtime_block(runtime, c.agent.algorithm, c.agent.hyperparameters,
                                    c.env.num_envs);
+    c.stability =
+        read_stability_blocks(stability, curriculum, augmentation, c.env.id, c.env.params);
   } catch (const Error& err) {
     throw Error(source + ": " + err.where(), err.problem(), err.expected(), err.found());
   }
@@ -106,7 +111,7 @@ ExperimentConfig load_config(const std::string& path) {
 }
 
 Json to_json(const ExperimentConfig& c) {
-  return Json{
+  Json j{
       {"env",
        {{"id", c.env.id},
         {"num_envs", c.env.num_envs},
@@ -125,6 +130,8 @@ Json to_json(const ExperimentConfig& c) {
       {"checkpoints", {{"every_steps", c.checkpoints.every_steps}, {"keep", c.checkpoints.keep}}},
       {"logging", {{"progress", c.logging.progress}}},
       {"runtime", to_json(c.runtime)}};
+  add_stability_blocks(j, c.stability);
+  return j;
 }
 
 void apply_override(Json& j, const std::string& assignment) {

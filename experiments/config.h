@@ -11,6 +11,7 @@
 
 #include "core/json.h"
 #include "experiments/runtime_block.h"
+#include "experiments/stability_blocks.h"
 
 namespace keel::experiments {
 
@@ -57,6 +58,7 @@ struct ExperimentConfig {
   CheckpointBlock checkpoints;
   LoggingBlock logging;
   RuntimeBlock runtime;  // experiments/runtime_block.h
+  StabilityBlocks stability;  // stability, curriculum, augmentation (experiments/stability_blocks.h)
 };
 
 // Parses and validates a config: blocks strictly, the env id and params against the env registry,

@@ -4,8 +4,30 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
+#include <utility>
 
 namespace keel::experiments {
+
+namespace {
+// The training-health figures the agent (and the stability system) reported, where present.
+void print_health(const agents::Metrics& m) {
+  static const std::pair<const char*, const char*> kShown[] = {
+      {"grad_norm", "grad"},        {"approx_kl", "kl"},          {"clip_fraction", "clip"},
+      {"entropy", "ent"},           {"explained_variance", "ev"}, {"q_overestimation", "q_over"},
+      {"update_ratio", "upd"},      {"dead_units", "dead"},       {"guard_rollbacks", "rollbacks"},
+      {"curriculum_level", "level"}};
+  std::string out;
+  for (const auto& [key, label] : kShown)
+    for (const auto& [name, v] : m)
+      if (name == key && std::isfinite(v)) {
+        char buf[48];
+        std::snprintf(buf, sizeof buf, " %s %.3g", label, v);
+        out += buf;
+      }
+  if (!out.empty()) std::printf("  |%s", out.c_str());
+}
+}  // namespace
 
 Progress::Progress(const std::string& mode, int64_t total_steps, std::optional<double> threshold)
     : total_(total_steps), threshold_(threshold) {
@@ -50,6 +72,7 @@ void Progress::row(const runtime::ProgressRow& r) {
                 static_cast<long long>(r.env_steps), r.wall_s, r.steps_per_s, recent, r.eval.mean,
                 r.eval.std,
                 threshold_ && r.eval.mean >= *threshold_ ? "  (threshold reached)" : "");
+    print_health(r.agent);
     if (!r.runtime.empty()) {  // async: actors, learner, lag, queues (runtime/async_trainer.h)
       auto get = [&](const char* k) {
         for (const auto& [name, v] : r.runtime)

@@ -73,6 +73,7 @@ struct Session {
   envs::VectorEnv train_envs, eval_envs;
   std::unique_ptr<agents::Agent> agent;
   std::vector<std::string> metric_names;
+  StabilityRuntime stability;  // guard, curriculum, augmentation (experiments/stability_blocks.h)
 
   Session(ExperimentConfig c, std::string d)
       : cfg(std::move(c)),
@@ -85,6 +86,12 @@ struct Session {
                              cfg.env.num_envs, cfg.training.seed, cfg.training.total_steps};
     agent = agents::registry().make(cfg.agent.algorithm, cfg.agent.hyperparameters, setup);
     metric_names = agent->metric_names();
+    stability = StabilityRuntime(cfg.stability, cfg.env.params, cfg.training.seed, cfg.env.num_envs,
+                                 train_envs.observation_space().shape());
+    for (const auto& n : stability.metric_names()) metric_names.push_back(n);
+    if (stability.any() && cfg.runtime.mode != "sync")
+      throw Error("stability, curriculum, augmentation", "these blocks run with the sync runtime",
+                  "runtime.mode \"sync\"", cfg.runtime.mode);
     if (async()) {
       const auto extra = runtime::async_metric_names();
       metric_names.insert(metric_names.end(), extra.begin(), extra.end());
@@ -220,6 +227,7 @@ Json run_session(Session& s, const TrainOptions& o, bool resuming,
     trained_steps = [&] { return async->env_steps(); };
   } else {
     sync = std::make_unique<runtime::SyncTrainer>(*s.agent, s.train_envs, s.eval_envs, to, hooks);
+    sync->set_stability(s.stability.parts());
     save_state = [&] { return sync->save_state(); };
     trained_steps = [&] { return sync->env_steps(); };
   }
@@ -236,6 +244,7 @@ Json run_session(Session& s, const TrainOptions& o, bool resuming,
     metrics << s.metrics_header() << "\n";
   }
   if (!metrics) throw Error(metrics_path, "cannot write metrics");
+  s.stability.open_events(s.dir, resuming, trained_steps());
   const runtime::TrainStatus status = trainer([&](auto& t) { return t.run(o.stop); });
   progress.finish();
   const auto first_reached =

@@ -51,6 +51,7 @@ runtime::GuardOptions read_guard(const Json& j) {
   r.read("on_spike", g.on_spike, kSpikeActions);
   g.watch = read_strings(r, "watch", g.watch);
   g.spike_metrics = read_strings(r, "spike_metrics", g.spike_metrics);
+  r.read("max_update_ratio", g.max_update_ratio, Range::non_negative());
   r.read("spike_factor", g.spike_factor, Range{1.0, 1e300, true, false});
   r.read("spike_warmup", g.spike_warmup, Range::non_negative());
   r.read("snapshot_every", g.snapshot_every, Range::at_least(1));
@@ -158,6 +159,7 @@ Json guard_json(const runtime::GuardOptions& g) {
               {"on_spike", g.on_spike},
               {"watch", g.watch},
               {"spike_metrics", g.spike_metrics},
+              {"max_update_ratio", g.max_update_ratio},
               {"spike_factor", g.spike_factor},
               {"spike_warmup", g.spike_warmup},
               {"snapshot_every", g.snapshot_every},

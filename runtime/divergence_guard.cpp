@@ -73,6 +73,13 @@ bool DivergenceGuard::after_update(agents::Agent& agent, const agents::Metrics& 
       break;
     }
   }
+  if (kind.empty() && o_.max_update_ratio > 0) {
+    for (const auto& [name, v] : m)
+      if (name == "update_ratio" && v > o_.max_update_ratio) {
+        kind = "blowup";
+        reason = "update_ratio = " + num(v) + " > " + num(o_.max_update_ratio);
+      }
+  }
   if (kind.empty() && accepted_ >= o_.spike_warmup) {
     for (const auto& run : running_) {
       for (const auto& [name, v] : m) {
@@ -86,9 +93,9 @@ bool DivergenceGuard::after_update(agents::Agent& agent, const agents::Metrics& 
       if (!kind.empty()) break;
     }
   }
-  const std::string action = kind.empty()          ? "accept"
-                             : kind == "nonfinite" ? o_.on_nonfinite
-                                                   : o_.on_spike;
+  const std::string action = kind.empty()      ? "accept"
+                             : kind == "spike" ? o_.on_spike
+                                               : o_.on_nonfinite;
   GuardEvent e{env_steps, updates_, kind, action, reason, lr_scale_};
 
   if (action == "stop") {
@@ -96,7 +103,9 @@ bool DivergenceGuard::after_update(agents::Agent& agent, const agents::Metrics& 
     throw Error("stability guard",
                 "training stopped at env step " + std::to_string(env_steps) + " (update " +
                     std::to_string(updates_) + "): " + reason,
-                "finite, spike-free updates (stability.on_" + kind + " = \"stop\")", reason);
+                "finite, spike-free updates (stability." +
+                    std::string(kind == "spike" ? "on_spike" : "on_nonfinite") + " = \"stop\")",
+                reason);
   }
   if (action == "skip") {
     ++skips_;

@@ -1,7 +1,10 @@
 // DivergenceGuard: checks every update for trouble and undoes it. After each update the trainer
 // hands the guard the update's metrics; the guard looks for
 //   - non-finite figures (loss, gradient norm, parameter norm … any metric in `watch` the agent
-//     reports; a NaN or infinite parameter makes param_norm non-finite), and
+//     reports; a NaN or infinite parameter makes param_norm non-finite),
+//   - blow-ups: an update that moved the parameters by more than max_update_ratio × their norm
+//     (the agent's update_ratio figure; Adam keeps every step near the learning rate, so an
+//     excessive rate shows here long before anything overflows), and
 //   - spikes: a figure in `spike_metrics` above spike_factor × its running mean (after
 //     spike_warmup accepted updates),
 // and acts on each as configured: "skip" restores the learner state from before the update,
@@ -30,7 +33,7 @@ class ByteReader;
 namespace keel::runtime {
 
 struct GuardOptions {
-  std::string on_nonfinite = "rollback";  // "skip" | "rollback" | "stop"
+  std::string on_nonfinite = "rollback";  // "skip" | "rollback" | "stop" (also for blow-ups)
   std::string on_spike = "log";           // "ignore" | "log" | "skip" | "rollback" | "stop"
   // Metrics that must stay finite (those the agent reports; others are ignored).
   std::vector<std::string> watch = {"loss",        "policy_loss",  "value_loss",   "actor_loss",
@@ -38,18 +41,19 @@ struct GuardOptions {
                                     "param_norm",  "update_ratio", "approx_kl",    "entropy",
                                     "q_mean"};
   std::vector<std::string> spike_metrics = {"grad_norm", "value_loss", "approx_kl", "loss"};
-  double spike_factor = 10.0;  // value > factor × running mean is a spike
-  int spike_warmup = 20;       // accepted updates before spikes are judged
-  int snapshot_every = 10;     // accepted updates between snapshots of the last good learner
-  double lr_factor = 0.5;      // learning-rate multiplier after each rollback
-  int max_rollbacks = 5;       // more than this many rollbacks: give up
-  int max_skips = 20;          // this many skipped updates in a row: give up
+  double max_update_ratio = 1.0;  // update_ratio above this is a blow-up (0: not checked)
+  double spike_factor = 10.0;     // value > factor × running mean is a spike
+  int spike_warmup = 20;          // accepted updates before spikes are judged
+  int snapshot_every = 10;        // accepted updates between snapshots of the last good learner
+  double lr_factor = 0.5;         // learning-rate multiplier after each rollback
+  int max_rollbacks = 5;          // more than this many rollbacks: give up
+  int max_skips = 20;             // this many skipped updates in a row: give up
 };
 
 struct GuardEvent {
   int64_t env_steps = 0;
   int64_t update = 0;   // index of the update (1-based, counting every update the agent made)
-  std::string kind;     // "nonfinite" | "spike"
+  std::string kind;     // "nonfinite" | "blowup" | "spike"
   std::string action;   // "log" | "skip" | "rollback" | "stop"
   std::string reason;   // e.g. "param_norm = nan", "grad_norm = 812 > 10 x running mean 41.2"
   double lr_scale = 1;  // the guard's learning-rate factor after the event

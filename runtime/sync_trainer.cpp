@@ -7,6 +7,9 @@
 #include "core/error.h"
 #include "core/fpu.h"
 #include "replay/checkpoint.h"
+#include "runtime/augmentation.h"
+#include "runtime/curriculum.h"
+#include "runtime/divergence_guard.h"
 #include "runtime/trainer_io.h"
 
 namespace keel::runtime {
@@ -33,7 +36,13 @@ TrainStatus SyncTrainer::run(const std::atomic<bool>* stop) {
   ScopedFlushDenormals ftz;
   session_start_ = now_s();
   if (!started_ && env_steps_ == 0) {
+    if (parts_.variation) parts_.variation->start(envs_, eval_envs_);
     obs_ = envs_.reset(Rng::derive_seed(o_.seed, "train-envs", 0));
+    if (parts_.augmenter) {
+      parts_.augmenter->start();
+      parts_.augmenter->apply(envs_.observations(), obs_);
+    }
+    if (parts_.guard) parts_.guard->start(agent_);
     next_eval_ = o_.eval_every > 0 ? o_.eval_every : std::numeric_limits<int64_t>::max();
     next_checkpoint_ =
         o_.checkpoint_every > 0 ? o_.checkpoint_every : std::numeric_limits<int64_t>::max();
@@ -76,18 +85,28 @@ void SyncTrainer::step_once() {
   } else {
     envs_.step(actions_.continuous);
   }
+  const Eigen::MatrixXf* next = &envs_.observations();
+  const Eigen::MatrixXf* final_obs = &envs_.final_observations();
+  if (parts_.augmenter) {  // a finished episode's last observation keeps that episode's factors
+    parts_.augmenter->apply(envs_.final_observations(), aug_final_);
+    for (const auto& f : envs_.finished()) parts_.augmenter->new_episode(f.env_index);
+    parts_.augmenter->apply(envs_.observations(), aug_next_);
+    next = &aug_next_;
+    final_obs = &aug_final_;
+  }
   agent_.observe(agents::StepView{obs_, actions_, envs_.rewards(), envs_.terminated(),
-                                  envs_.truncated(), envs_.observations(),
-                                  envs_.final_observations()});
+                                  envs_.truncated(), *next, *final_obs});
   env_steps_ += envs_.num_envs();
   for (const auto& f : envs_.finished()) {
     ++episodes_;
     recent_returns_.push_back(f.episode_return);
     if (recent_returns_.size() > 100) recent_returns_.pop_front();
   }
-  obs_ = envs_.observations();
+  obs_ = *next;
+  if (parts_.variation) parts_.variation->after_step(envs_, eval_envs_, env_steps_);
   agents::Metrics m;
-  if (agent_.update(m)) last_metrics_ = std::move(m);
+  if (agent_.update(m) && (!parts_.guard || parts_.guard->after_update(agent_, m, env_steps_)))
+    last_metrics_ = std::move(m);
 }
 
 EvalResult SyncTrainer::evaluate() {
@@ -112,9 +131,15 @@ void SyncTrainer::eval_point() {
   row.eval = evaluate();
   row.has_eval = true;
   row.agent = last_metrics_;
-  if (o_.threshold && !first_reached_ && row.eval.mean >= *o_.threshold) first_reached_ = row;
+  if (parts_.guard) parts_.guard->append_metrics(row.agent);
+  // With a curriculum, evaluation runs at the current level: the threshold counts at the last.
+  const bool final_level = !parts_.variation || parts_.variation->at_final_level();
+  if (parts_.variation) row.agent.emplace_back("curriculum_level", parts_.variation->level());
+  if (o_.threshold && !first_reached_ && final_level && row.eval.mean >= *o_.threshold)
+    first_reached_ = row;
   last_row_ = row;
   if (hooks_.on_row) hooks_.on_row(row);
+  if (parts_.variation) parts_.variation->after_eval(envs_, eval_envs_, row.eval.mean, env_steps_);
 }
 
 std::string SyncTrainer::save_state() const {
@@ -145,6 +170,12 @@ std::string SyncTrainer::save_state() const {
     w.put<uint8_t>(s.needs_reset);
   }
   agent_.save(w);
+  if (parts_.guard) parts_.guard->save(w);
+  if (parts_.variation) parts_.variation->save(w);
+  if (parts_.augmenter) {
+    parts_.augmenter->save(w);
+    w.bytes(obs_.data(), sizeof(float) * obs_.size());  // the augmented observations
+  }
   return out;
 }
 
@@ -181,9 +212,15 @@ void SyncTrainer::load_state(const std::string& bytes, const std::string& where)
     s.episode_return = r.get<double>();
     s.needs_reset = r.get<uint8_t>() != 0;
   }
+  agent_.load(r);
+  if (parts_.guard) parts_.guard->load(r);
+  if (parts_.variation) parts_.variation->load(r, envs_, eval_envs_);  // params before states
   envs_.restore(snaps);
   obs_ = envs_.observations();
-  agent_.load(r);
+  if (parts_.augmenter) {
+    parts_.augmenter->load(r);
+    r.bytes(obs_.data(), sizeof(float) * obs_.size());
+  }
   r.expect_end();
   started_ = true;
 }

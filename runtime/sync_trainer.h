@@ -57,6 +57,19 @@ struct TrainerHooks {
 
 enum class TrainStatus { kCompleted, kReachedThreshold, kStopped };
 
+class DivergenceGuard;
+class EnvVariation;
+class ObservationAugmenter;
+// The optional parts of the stability system (null: off; with all three off the loop is exactly
+// the plain one): a guard checking every update (runtime/divergence_guard.h), env parameters that
+// vary — curriculum and per-episode randomization (runtime/curriculum.h) — and observation
+// augmentation (runtime/augmentation.h). Their state is part of save_state().
+struct StabilityParts {
+  DivergenceGuard* guard = nullptr;
+  EnvVariation* variation = nullptr;
+  ObservationAugmenter* augmenter = nullptr;
+};
+
 class SyncTrainer {
  public:
   SyncTrainer(agents::Agent& agent, envs::VectorEnv& train_envs, envs::VectorEnv& eval_envs,
@@ -73,6 +86,9 @@ class SyncTrainer {
   double wall_s() const;
   const std::optional<ProgressRow>& first_reached() const { return first_reached_; }
   const std::optional<ProgressRow>& last_row() const { return last_row_; }
+
+  // Attaches the stability parts (before run() or load_state()).
+  void set_stability(StabilityParts parts) { parts_ = parts; }
 
   // Complete state: counters, env snapshots, and the agent.
   std::string save_state() const;
@@ -100,6 +116,8 @@ class SyncTrainer {
   double session_start_ = 0;
   bool started_ = false;
   std::optional<ProgressRow> first_reached_, last_row_;
+  StabilityParts parts_;
+  Eigen::MatrixXf aug_next_, aug_final_;  // what the agent sees with augmentation
 };
 
 }  // namespace keel::runtime
