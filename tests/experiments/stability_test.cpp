@@ -1,0 +1,367 @@
+// The stability system end to end: the divergence guard rescues a run whose learning rate makes
+// it diverge, gives up with a clear error after max_rollbacks; `keel doctor` finds nothing in a
+// healthy run and names the divergence and its step in the diverging ones; curricula advance by env
+// steps or by evaluation (and fall back), and a run with every block resumes bit for bit.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "agents/registry.h"
+#include "core/error.h"
+#include "envs/registry.h"
+#include "experiments/config.h"
+#include "experiments/doctor.h"
+#include "experiments/run.h"
+#include "replay/checkpoint.h"
+#include "runtime/augmentation.h"
+#include "runtime/divergence_guard.h"
+
+namespace keel::experiments {
+namespace {
+namespace fs = std::filesystem;
+
+std::string fresh_dir(const std::string& name) {
+  const std::string d = testing::TempDir() + "/keel_stab_" + name;
+  fs::remove_all(d);
+  return d;
+}
+
+Json run(const Json& cfg, const std::string& dir, int64_t stop_after = 0) {
+  TrainOptions o;
+  o.out_dir = dir;
+  o.quiet = true;
+  o.stop_after = stop_after;
+  return train(parse_config(cfg, "test.json"), o);
+}
+
+// PPO with rl-baselines3-zoo's CartPole hyperparameters (reaches 475 in ~16k steps at 1e-3).
+Json zoo_ppo(double learning_rate) {
+  return Json{{"env", {{"id", "CartPole-v1"}, {"num_envs", 8}}},
+              {"agent",
+               {{"algorithm", "ppo"},
+                {"hyperparameters",
+                 {{"n_steps", 32},
+                  {"batch_size", 256},
+                  {"n_epochs", 20},
+                  {"gamma", 0.98},
+                  {"gae_lambda", 0.8},
+                  {"learning_rate", learning_rate},
+                  {"lr_schedule", "linear"},
+                  {"clip_range", 0.2},
+                  {"clip_schedule", "linear"}}}}},
+              {"training", {{"total_steps", 30000}, {"seed", 0}}},
+              {"evaluation", {{"every_steps", 2000}, {"episodes", 10}, {"threshold", 475}}},
+              {"logging", {{"progress", "none"}}}};
+}
+
+bool policy_finite(const std::string& dir) {
+  const agents::PolicyFile p = agents::PolicyFile::load(dir + "/policy.keelpol");
+  bool finite = !p.weights.empty();
+  for (size_t l = 0; l < p.weights.size(); ++l)
+    finite = finite && p.weights[l].allFinite() && p.biases[l].allFinite();
+  return finite;
+}
+
+std::vector<Json> events(const std::string& dir) {
+  std::vector<Json> out;
+  std::ifstream in(dir + "/events.jsonl");
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) out.push_back(Json::parse(line));
+  return out;
+}
+
+// One column of metrics.csv.
+std::vector<std::string> column(const std::string& dir, const std::string& name) {
+  std::ifstream in(dir + "/metrics.csv");
+  std::string line;
+  std::getline(in, line);
+  std::stringstream hs(line);
+  std::string cell;
+  int idx = -1;
+  for (int i = 0; std::getline(hs, cell, ','); ++i)
+    if (cell == name) idx = i;
+  std::vector<std::string> out;
+  while (idx >= 0 && std::getline(in, line)) {
+    std::stringstream ss(line);
+    for (int i = 0; std::getline(ss, cell, ','); ++i)
+      if (i == idx) out.push_back(cell);
+  }
+  return out;
+}
+
+const Json* finding(const Json& d, const std::string& what_prefix) {
+  for (const auto& f : d["findings"])
+    if (f["what"].get<std::string>().rfind(what_prefix, 0) == 0) return &f;
+  return nullptr;
+}
+
+// --- the divergence guard ---------------------------------------------------------------------
+
+// Adam keeps every step near the learning rate, so only an absurd rate overflows a float: 1e21
+// (the zoo uses 1e-3) makes PPO's very first update non-finite.
+constexpr double kExcessiveLr = 1e21;
+
+TEST(DivergenceGuard, WithoutTheGuardAnExcessiveLearningRateEndsNonFinite) {
+  const std::string dir = fresh_dir("diverged");
+  Json cfg = zoo_ppo(kExcessiveLr);
+  cfg["training"]["total_steps"] = 10000;
+  const Json s = run(cfg, dir);
+  EXPECT_TRUE(s["first_reached"].is_null());
+  EXPECT_FALSE(policy_finite(dir));
+  const Json d = doctor(dir);
+  EXPECT_FALSE(d["healthy"].get<bool>());
+  const Json* f = finding(d, "divergence: non-finite");
+  ASSERT_NE(f, nullptr) << d.dump(2);
+  EXPECT_EQ((*f)["severity"], "alarm");
+  EXPECT_EQ((*f)["first_step"], 2000);  // the first evaluation after the first update
+  EXPECT_NE((*f)["detail"].get<std::string>().find("param_norm"), std::string::npos);
+}
+
+TEST(DivergenceGuard, RollbackWithLearningRateDecayRecoversAndReachesTheThreshold) {
+  const std::string dir = fresh_dir("guarded");
+  Json cfg = zoo_ppo(kExcessiveLr);
+  cfg["training"]["stop_on_threshold"] = true;
+  cfg["stability"] = {{"on_nonfinite", "rollback"}, {"lr_factor", 1e-4}, {"max_rollbacks", 8}};
+  const Json s = run(cfg, dir);
+  EXPECT_EQ(s["status"], "reached_threshold");
+  ASSERT_FALSE(s["first_reached"].is_null());
+  EXPECT_LE(s["first_reached"]["env_steps"].get<int64_t>(), 30000);
+  EXPECT_TRUE(policy_finite(dir));
+  // 1e21 → 1e17 → … → 1e-3: two non-finite updates, then blow-ups (update_ratio > 1) until the
+  // rate is 1e-3 again.
+  const auto ev = events(dir);
+  ASSERT_EQ(ev.size(), 6u);
+  EXPECT_EQ(ev[0]["event"], "rollback");
+  EXPECT_EQ(ev[0]["kind"], "nonfinite");
+  EXPECT_EQ(ev[0]["env_steps"], 256);  // the first update: 32 steps × 8 envs
+  EXPECT_EQ(ev.back()["kind"], "blowup");
+  EXPECT_NEAR(ev.back()["lr_scale"].get<double>(), 1e-24, 1e-30);
+  const auto rollbacks = column(dir, "guard_rollbacks");
+  ASSERT_FALSE(rollbacks.empty());
+  EXPECT_EQ(rollbacks.back(), "6");
+  const Json d = doctor(dir);
+  const Json* f = finding(d, "divergence: rolled back");
+  ASSERT_NE(f, nullptr) << d.dump(2);
+  EXPECT_EQ((*f)["first_step"], 256);
+  EXPECT_EQ((*f)["count"], 6);
+  EXPECT_EQ(finding(d, "divergence: non-finite"), nullptr);  // the rows stayed finite
+  EXPECT_EQ(read_json_file(dir + "/config.json")["stability"]["lr_factor"], 1e-4);
+}
+
+TEST(DivergenceGuard, GivesUpWithAClearErrorAfterMaxRollbacks) {
+  const std::string dir = fresh_dir("gave_up");
+  Json cfg = zoo_ppo(kExcessiveLr);
+  cfg["stability"] = {{"lr_factor", 0.5}, {"max_rollbacks", 2}};
+  try {
+    run(cfg, dir);
+    FAIL() << "expected the guard to give up";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("gave up after 2 rollbacks"), std::string::npos) << m;
+    EXPECT_NE(m.find("env step 768"), std::string::npos) << m;
+    EXPECT_NE(m.find("max_rollbacks"), std::string::npos) << m;
+  }
+  EXPECT_EQ(read_json_file(dir + "/summary.json")["status"], "diverged");
+  EXPECT_EQ(events(dir).back()["event"], "give_up");
+  EXPECT_NE(finding(doctor(dir), "divergence: the guard gave up"), nullptr);
+}
+
+TEST(DivergenceGuard, SkipRestoresTheLearnerFromBeforeTheUpdate) {
+  auto env = envs::make_env("CartPole-v1");
+  agents::AgentSetup setup{env->observation_space(), env->action_space(), 1, 3, 1000};
+  auto agent = agents::registry().make(
+      "dqn", agents::registry().at("dqn").resolve(Json::object(), "hp"), setup);
+  runtime::GuardOptions o;
+  o.on_nonfinite = "skip";
+  runtime::DivergenceGuard guard(o);
+  guard.start(*agent);
+  auto learner = [&] {
+    std::string s;
+    replay::ByteWriter w(s);
+    agent->save_learner(w);
+    return s;
+  };
+  const std::string before = learner();
+  agent->scale_learning_rate(3.0);  // stands in for an update that changed the learner
+  ASSERT_NE(learner(), before);
+  EXPECT_FALSE(guard.after_update(*agent, {{"loss", std::nan("")}}, 10));
+  EXPECT_EQ(learner(), before);
+  EXPECT_EQ(guard.skips(), 1);
+  ASSERT_EQ(guard.events().size(), 1u);
+  EXPECT_EQ(guard.events()[0].reason, "loss = nan");
+  EXPECT_TRUE(guard.after_update(*agent, {{"loss", 0.5}, {"q_overestimation", std::nan("")}}, 20));
+}
+
+// --- keel doctor -------------------------------------------------------------------------------
+
+TEST(Doctor, AHealthyRunHasNoFindings) {
+  const std::string dir = fresh_dir("healthy");
+  Json cfg = zoo_ppo(1e-3);
+  cfg["training"]["total_steps"] = 20000;
+  run(cfg, dir);
+  const Json d = doctor(dir);
+  EXPECT_TRUE(d["healthy"].get<bool>()) << doctor_report(d);
+  EXPECT_NE(doctor_report(d).find("no problems found"), std::string::npos);
+  EXPECT_THROW(doctor(dir + "/nope"), Error);
+}
+
+// --- curriculum, augmentation, resume ----------------------------------------------------------
+
+Json tiny(const std::string& algorithm) {
+  const Json hp =
+      algorithm == "ppo"
+          ? Json{{"n_steps", 64}, {"batch_size", 64}, {"n_epochs", 2}}
+          : Json{{"learning_starts", 100}, {"train_freq", 4},  {"batch_size", 32},
+                 {"buffer_size", 5000},    {"net_arch", {32}}, {"target_update_interval", 200}};
+  return Json{{"env", {{"id", "CartPole-v1"}, {"num_envs", 4}}},
+              {"agent", {{"algorithm", algorithm}, {"hyperparameters", hp}}},
+              {"training", {{"total_steps", 4096}, {"seed", 3}}},
+              {"evaluation", {{"every_steps", 512}, {"episodes", 3}, {"threshold", 10}}},
+              {"checkpoints", {{"every_steps", 1024}}},
+              {"logging", {{"progress", "none"}}}};
+}
+
+Json with_every_block(Json cfg) {
+  cfg["curriculum"] = {{"levels",
+                        {{{"physics", {{"force_mag", 10.0}}}},
+                         {{"physics", {{"force_mag", 12.0}}}},
+                         {{"physics", {{"force_mag", 15.0}}}}}},
+                       {"advance", "steps"},
+                       {"at_steps", {1000, 2500}}};
+  cfg["augmentation"] = {{"obs_noise_std", 0.01},
+                         {"amplitude_scale", {0.9, 1.1}},
+                         {"randomize", {{"physics.masspole", {0.08, 0.12}}}}};
+  cfg["stability"] = Json::object();
+  return cfg;
+}
+
+// metrics.csv without the wall-clock columns.
+std::vector<std::string> metrics_without_time(const std::string& dir) {
+  std::ifstream in(dir + "/metrics.csv");
+  std::vector<std::string> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    std::string cell, out;
+    for (int col = 0; std::getline(ss, cell, ','); ++col)
+      if (col != 1 && col != 2) out += cell + ",";
+    rows.push_back(out);
+  }
+  return rows;
+}
+
+class EveryBlock : public testing::TestWithParam<std::string> {};
+
+TEST_P(EveryBlock, LevelsAdvanceOnScheduleAndResumeRestoresThem) {
+  const Json cfg = with_every_block(tiny(GetParam()));
+  const std::string full = fresh_dir("every_full_" + GetParam());
+  run(cfg, full);
+  // Levels by env steps: 0 until 1000, 1 until 2500, then 2 (rows every 512 steps).
+  EXPECT_EQ(column(full, "curriculum_level"),
+            (std::vector<std::string>{"0", "1", "1", "1", "2", "2", "2", "2"}));
+  const auto ev = events(full);
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0]["event"], "curriculum");
+  EXPECT_EQ(ev[0]["level"], 1);
+  EXPECT_EQ(ev[1]["level"], 2);
+  const Json resolved = read_json_file(full + "/config.json");  // recorded in the run's config
+  EXPECT_EQ(resolved["augmentation"]["obs_noise_std"], 0.01);
+  EXPECT_EQ(resolved["curriculum"]["at_steps"], Json({1000, 2500}));
+
+  const std::string split = fresh_dir("every_split_" + GetParam());
+  EXPECT_EQ(run(cfg, split, /*stop_after=*/1500)["status"], "stopped");
+  EXPECT_EQ(events(split).size(), 1u);  // level 1 reached before the stop
+  TrainOptions o;
+  o.quiet = true;
+  resume(split, o);
+  EXPECT_EQ(metrics_without_time(split), metrics_without_time(full));
+  EXPECT_EQ(events(split).size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Agents, EveryBlock, testing::Values("ppo", "dqn"));
+
+TEST(Curriculum, EvaluationGatesLevelsAndFallsBack) {
+  Json cfg = tiny("ppo");
+  // Level 0 passes at an evaluation return of 5 (always); level 1 needs 1e9 (never) and falls
+  // back under 1e9 (always): 0 → 1 → 0 → 1 … The threshold counts at the last level only.
+  cfg["curriculum"] = {{"levels",
+                        {{{"physics", {{"length", 0.5}}}},
+                         {{"physics", {{"length", 0.6}}}},
+                         {{"physics", {{"length", 0.7}}}}}},
+                       {"advance", "eval"},
+                       {"threshold", {5, 1e9}},
+                       {"fallback_below", {0, 1e9, 0}}};
+  const std::string dir = fresh_dir("eval_gated");
+  const Json s = run(cfg, dir);
+  EXPECT_EQ(column(dir, "curriculum_level"),
+            (std::vector<std::string>{"0", "1", "0", "1", "0", "1", "0", "1"}));
+  EXPECT_TRUE(s["first_reached"].is_null());  // never evaluated at the last level
+}
+
+TEST(Curriculum, ConfigErrorsNameTheLevelAndKey) {
+  Json cfg = tiny("ppo");
+  cfg["curriculum"] = {{"levels", {Json::object(), {{"physics", {{"gravty", 3}}}}}},
+                       {"advance", "steps"},
+                       {"at_steps", {100}}};
+  try {
+    parse_config(cfg, "t.json");
+    FAIL();
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("curriculum.levels[1]"), std::string::npos) << m;
+    EXPECT_NE(m.find("gravty"), std::string::npos) << m;
+  }
+  cfg["curriculum"]["levels"][1] = Json::object();
+  cfg["curriculum"]["at_steps"] = Json::array();
+  EXPECT_THROW(parse_config(cfg, "t.json"), Error);  // one step count per transition
+  cfg.erase("curriculum");
+  cfg["augmentation"] = {{"randomize", {{"physics.masspole", {-1.0, 0.1}}}}};
+  EXPECT_THROW(parse_config(cfg, "t.json"), Error);  // a negative mass is not a valid param
+  cfg["augmentation"] = {{"image_shift", 4}};
+  EXPECT_THROW(parse_config(cfg, "t.json"), Error);  // CartPole has no image observations
+  cfg.erase("augmentation");
+  cfg["stability"] = {{"on_nonfinite", "ignore"}};
+  EXPECT_THROW(parse_config(cfg, "t.json"), Error);
+}
+
+// --- image shifts --------------------------------------------------------------------------------
+
+TEST(Augmentation, RandomShiftMovesImagesWithReplicatePadding) {
+  const int c = 2, h = 5, w = 6;
+  Eigen::MatrixXf obs(c * h * w, 40);
+  for (Eigen::Index j = 0; j < obs.cols(); ++j)
+    for (Eigen::Index k = 0; k < obs.rows(); ++k) obs(k, j) = static_cast<float>(k + 1000 * j);
+  Rng rng(1);
+  Eigen::MatrixXf out;
+  runtime::random_shift(obs, c, h, w, 0, rng, out);
+  EXPECT_EQ(out, obs);
+  runtime::random_shift(obs, c, h, w, 2, rng, out);
+  std::set<std::pair<int, int>> seen;
+  for (Eigen::Index j = 0; j < obs.cols(); ++j) {
+    bool found = false;  // some shift (dy, dx) in [-2, 2]² reproduces the column exactly
+    for (int dy = -2; dy <= 2 && !found; ++dy)
+      for (int dx = -2; dx <= 2 && !found; ++dx) {
+        bool match = true;
+        for (int ch = 0; ch < c && match; ++ch)
+          for (int y = 0; y < h && match; ++y)
+            for (int x = 0; x < w && match; ++x) {
+              const int sy = std::clamp(y + dy, 0, h - 1), sx = std::clamp(x + dx, 0, w - 1);
+              match = out((ch * h + y) * w + x, j) == obs((ch * h + sy) * w + sx, j);
+            }
+        if (match) {
+          found = true;
+          seen.insert({dy, dx});
+        }
+      }
+    EXPECT_TRUE(found) << j;
+  }
+  EXPECT_GT(seen.size(), 5u);  // the shifts vary
+  EXPECT_THROW(runtime::random_shift(obs, c, h, w + 1, 1, rng, out), Error);
+}
+
+}  // namespace
+}  // namespace keel::experiments
