@@ -87,7 +87,13 @@ SacConfig sac_config_from_json(const Json& j, const std::string& path) {
   r.read("log_std_min", c.log_std_min);
   r.read("log_std_max", c.log_std_max);
   r.read("adam_eps", c.adam_eps, Range::positive());
+  r.read("use_sde", c.use_sde);
+  r.read("sde_sample_freq", c.sde_sample_freq, Range::at_least(-1));
+  r.read("log_std_init", c.log_std_init);
   r.finish();
+  if (c.sde_sample_freq == 0)
+    throw Error(join_path(path, "sde_sample_freq"), "invalid gSDE sample frequency",
+                "-1 (every train_freq steps) or >= 1", "0");
   if (!(c.log_std_min < c.log_std_max))
     throw Error(join_path(path, "log_std_min"), "the log-std bounds are empty",
                 "log_std_min < log_std_max",
@@ -123,6 +129,9 @@ Json to_json(const SacConfig& c) {
   j["log_std_min"] = c.log_std_min;
   j["log_std_max"] = c.log_std_max;
   j["adam_eps"] = c.adam_eps;
+  j["use_sde"] = c.use_sde;
+  j["sde_sample_freq"] = c.sde_sample_freq;
+  j["log_std_init"] = c.log_std_init;
   return j;
 }
 
@@ -132,6 +141,7 @@ namespace {
 
 constexpr float kHalfLog2Pi = 0.91893853320467274f;  // ½ log(2π)
 constexpr float kLog2 = 0.69314718055994531f;
+constexpr float kSdeEps = 1e-6f;  // added to gSDE's variance (SB3's epsilon)
 
 // log α as a module, so checkpoints carry it like any network.
 struct LogAlpha final : nn::Module {
@@ -141,6 +151,25 @@ struct LogAlpha final : nn::Module {
     fn(prefix + "log_alpha", p);
   }
 };
+
+// gSDE's log-std matrix (A × H).
+struct SdeLogStd final : nn::Module {
+  nn::Parameter p;
+  SdeLogStd(int a, int h, double init)
+      : p(Eigen::MatrixXf::Constant(a, h, static_cast<float>(init))) {}
+  void visit_parameters(const ParamVisitor& fn, const std::string& prefix) override {
+    fn(prefix + "log_std", p);
+  }
+};
+
+std::vector<int> trunk_sizes(int obs_dim, const std::vector<int>& hidden) {
+  if (hidden.empty())
+    throw Error("sac", "the actor needs at least one hidden layer", "a non-empty actor net_arch",
+                "[]");
+  std::vector<int> s{obs_dim};
+  s.insert(s.end(), hidden.begin(), hidden.end());
+  return s;
+}
 
 double or_default(double lr, double fallback) {
   return lr > 0 ? lr : fallback;
@@ -153,24 +182,39 @@ class Sac final : public ContinuousOffPolicyAgent {
         c_(c),
         target_entropy_(c.auto_target_entropy ? -static_cast<double>(act_dim_) : c.target_entropy),
         init_rng_(Rng::stream(s.seed, "sac-init")),
-        // The actor's last layer holds both heads: rows [0, A) the mean, [A, 2A) the log-std.
-        actor_(torch_mlp(layer_sizes(obs_dim_, arch(c.actor_net_arch), 2 * act_dim_),
-                         nn::parse_activation(c.activation), nn::Activation::kIdentity, init_rng_)),
+        // The actor: a trunk to the last hidden features, then one head layer holding the mean
+        // (rows [0, A)) and, without gSDE, the log-std (rows [A, 2A)).
+        trunk_(torch_mlp(trunk_sizes(obs_dim_, arch(c.actor_net_arch)),
+                         nn::parse_activation(c.activation), nn::parse_activation(c.activation),
+                         init_rng_)),
+        head_(torch_mlp({trunk_.out_features(), c.use_sde ? act_dim_ : 2 * act_dim_},
+                        nn::Activation::kIdentity, nn::Activation::kIdentity, init_rng_)),
+        sde_(act_dim_, trunk_.out_features(), c.log_std_init),
         critics_(c.n_critics, obs_dim_ + act_dim_, arch(c.critic_net_arch),
                  nn::parse_activation(c.activation), static_cast<float>(c.adam_eps), init_rng_),
         log_alpha_(c.auto_alpha ? c.alpha_init : std::max(c.alpha_init, 1e-30)),
-        actor_opt_(actor_.parameters(), nn::AdamOptions{.eps = static_cast<float>(c.adam_eps)}),
+        actor_opt_(actor_parameters(), nn::AdamOptions{.eps = static_cast<float>(c.adam_eps)}),
         alpha_opt_(log_alpha_.parameters(),
                    nn::AdamOptions{.eps = static_cast<float>(c.adam_eps)}) {
     set_lr_factor(1.0);
+    if (c.use_sde)
+      explore_mats_.assign(num_envs_, Eigen::MatrixXf::Zero(act_dim_, trunk_.out_features()));
   }
 
-  // --- acting: a sample of the tanh-Gaussian, or tanh(mean) ------------------------------------
+  // --- acting: a sample of the tanh-Gaussian (or tanh(mean + E·f(s)) with gSDE), or tanh(mean)
   void policy_actions(const Eigen::MatrixXf& obs, bool explore, Eigen::MatrixXf& out) override {
-    const Eigen::MatrixXf& o = infer(actor_, obs, ws_act_);
+    const Eigen::MatrixXf& f = infer(trunk_, obs, ws_act_);
+    const Eigen::MatrixXf& o = infer(head_, f, ws_act_head_);
     out.resize(act_dim_, obs.cols());
     if (!explore) {
       out = o.topRows(act_dim_).array().tanh().matrix();
+      return;
+    }
+    if (c_.use_sde) {
+      refresh_exploration();
+      const bool per_env = obs.cols() == num_envs_;
+      for (Eigen::Index j = 0; j < o.cols(); ++j)
+        out.col(j) = (o.col(j) + explore_mats_[per_env ? j : 0] * f.col(j)).array().tanh().matrix();
       return;
     }
     for (Eigen::Index j = 0; j < o.cols(); ++j)
@@ -189,17 +233,37 @@ class Sac final : public ContinuousOffPolicyAgent {
     // 1. ã ~ π(·|s) on the actor's tape (reparameterised: u = mean + std·ε, ã = tanh(u)), with
     //    log π(ã|s) = Σ(−½ε² − log_std) − A·½log 2π − Σ log(1 − tanh²u), where
     //    log(1 − tanh²u) = 2(log 2 − u − softplus(−2u)). The loss is finished in step 5.
+    //    With gSDE the noise is E·f(s) with one E = exp(log_std) ⊙ W (W ~ N(0, 1), drawn per
+    //    gradient step) for the whole batch, and std(s)² = exp(log_std)² · f(s)² (f detached).
     atape_.clear();
-    nn::Var out = actor_.forward(atape_, atape_.constant_ref(b.obs));
-    nn::Var mean = nn::slice(out, 0, A);
-    nn::Var ls = nn::clamp(nn::slice(out, A, A), static_cast<float>(c_.log_std_min),
-                           static_cast<float>(c_.log_std_max));
-    fill_normal(eps_, A, B);
-    gauss_ = ((-0.5f * eps_.colwise().squaredNorm()).array() - A * kHalfLog2Pi).matrix();
-    nn::Var u = mean + nn::exp(ls) * atape_.constant_ref(eps_);
+    nn::Var latent = trunk_.forward(atape_, atape_.constant_ref(b.obs));
+    nn::Var out = head_.forward(atape_, latent);
+    nn::Var u, gauss_logp;
+    if (!c_.use_sde) {
+      nn::Var mean = nn::slice(out, 0, A);
+      nn::Var ls = nn::clamp(nn::slice(out, A, A), static_cast<float>(c_.log_std_min),
+                             static_cast<float>(c_.log_std_max));
+      fill_normal(eps_, A, B);
+      gauss_ = ((-0.5f * eps_.colwise().squaredNorm()).array() - A * kHalfLog2Pi).matrix();
+      u = mean + nn::exp(ls) * atape_.constant_ref(eps_);
+      gauss_logp = atape_.constant_ref(gauss_) - nn::sum(ls, nn::Axis::kFeatures);
+    } else {
+      feat_ = latent.value();
+      feat2_ = feat_.array().square().matrix();
+      fill_normal(w_train_, A, feat_.rows());
+      nn::Var std_mat = nn::exp(atape_.param(sde_.p));
+      nn::Var noise =
+          nn::matmul(std_mat * atape_.constant_ref(w_train_), atape_.constant_ref(feat_));
+      nn::Var sigma =
+          nn::sqrt(nn::matmul(nn::square(std_mat), atape_.constant_ref(feat2_)) + kSdeEps);
+      u = out + noise;
+      gauss_logp =
+          nn::sum(-0.5f * nn::square(noise / sigma) - nn::log(sigma), nn::Axis::kFeatures) -
+          A * kHalfLog2Pi;
+    }
     nn::Var a_pi = nn::tanh(u);
-    nn::Var logp = atape_.constant_ref(gauss_) -
-                   nn::sum(ls + 2.f * (kLog2 - u - nn::softplus(-2.f * u)), nn::Axis::kFeatures);
+    nn::Var logp =
+        gauss_logp - nn::sum(2.f * (kLog2 - u - nn::softplus(-2.f * u)), nn::Axis::kFeatures);
     const double logp_mean = logp.value().mean();
 
     // 2. α: this step uses the value before its own update (as SB3).
@@ -213,15 +277,29 @@ class Sac final : public ContinuousOffPolicyAgent {
     }
 
     // 3. The critics' target, without a tape: a' ~ π(·|s') from the current actor.
-    const Eigen::MatrixXf& on = infer(actor_, b.next_obs, ws_next_);
+    const Eigen::MatrixXf& fn = infer(trunk_, b.next_obs, ws_next_);
+    const Eigen::MatrixXf& on = infer(head_, fn, ws_next_head_);
     next_a_.resize(A, B);
     next_logp_.resize(1, B);
+    if (c_.use_sde) {  // the same E as this step's actor sample, as SB3
+      std_val_ = sde_.p.value.array().exp().matrix();
+      noise_next_.noalias() = std_val_.cwiseProduct(w_train_) * fn;
+      var_next_.noalias() = std_val_.array().square().matrix() * fn.array().square().matrix();
+    }
     for (Eigen::Index j = 0; j < B; ++j) {
       float lp = -A * kHalfLog2Pi;
       for (int i = 0; i < A; ++i) {
-        const float s = log_std(on(A + i, j));
-        const auto e = static_cast<float>(train_rng_.normal());
-        const float uu = on(i, j) + std::exp(s) * e;
+        float s, e, uu;
+        if (c_.use_sde) {
+          const float sigma = std::sqrt(var_next_(i, j) + kSdeEps);
+          s = std::log(sigma);
+          e = noise_next_(i, j) / sigma;
+          uu = on(i, j) + noise_next_(i, j);
+        } else {
+          s = log_std(on(A + i, j));
+          e = static_cast<float>(train_rng_.normal());
+          uu = on(i, j) + std::exp(s) * e;
+        }
         next_a_(i, j) = std::tanh(uu);
         lp += -0.5f * e * e - s - 2.f * (kLog2 - uu - softplus(-2.f * uu));
       }
@@ -281,7 +359,8 @@ class Sac final : public ContinuousOffPolicyAgent {
   // --- state --------------------------------------------------------------------------------
   nn::Bundle learner_bundle() override {
     nn::Bundle b;
-    b.modules = {{"actor", &actor_}, {"alpha", &log_alpha_}};
+    b.modules = {{"actor_trunk", &trunk_}, {"actor_head", &head_}, {"alpha", &log_alpha_}};
+    if (c_.use_sde) b.modules.emplace_back("sde", &sde_);
     b.optimizers = {{"actor", &actor_opt_}, {"alpha", &alpha_opt_}};
     critics_.add_to(b);
     return b;
@@ -297,12 +376,46 @@ class Sac final : public ContinuousOffPolicyAgent {
 
   // The mean head only: the policy file applies tanh and the scaling to the env's bounds.
   void export_actor(PolicyFile& p) const override {
-    export_mlp(const_cast<nn::Mlp&>(actor_), p);
-    p.weights.back() = p.weights.back().topRows(act_dim_).eval();
-    p.biases.back() = p.biases.back().head(act_dim_).eval();
+    p.hidden_activation = c_.activation == "tanh" ? PolicyFile::Act::kTanh : PolicyFile::Act::kRelu;
+    p.weights.clear();
+    p.biases.clear();
+    for (const auto& l : const_cast<nn::Mlp&>(trunk_).layers()) {
+      p.weights.push_back(l.weight.value);
+      p.biases.push_back(l.bias.value.col(0));
+    }
+    const nn::Linear& h = const_cast<nn::Mlp&>(head_).layers().front();
+    p.weights.push_back(h.weight.value.topRows(act_dim_));
+    p.biases.push_back(h.bias.value.col(0).head(act_dim_));
+  }
+
+  // gSDE exploration matrices: redrawn when a new sampling period starts, saved with the state.
+  void save_exploration(replay::ByteWriter& w) const override {
+    w.put(sde_period_);
+    for (const auto& m : explore_mats_) w.bytes(m.data(), sizeof(float) * m.size());
+  }
+  void load_exploration(replay::ByteReader& r) override {
+    sde_period_ = r.get<int64_t>();
+    for (auto& m : explore_mats_) r.bytes(m.data(), sizeof(float) * m.size());
   }
 
  private:
+  std::vector<nn::Parameter*> actor_parameters() {
+    std::vector<nn::Parameter*> ps = trunk_.parameters();
+    for (nn::Parameter* p : head_.parameters()) ps.push_back(p);
+    if (c_.use_sde) ps.push_back(&sde_.p);
+    return ps;
+  }
+  void refresh_exploration() {
+    const int64_t every = c_.sde_sample_freq > 0 ? c_.sde_sample_freq : c_.off.train_freq;
+    const int64_t period = env_steps_ / every;
+    if (period == sde_period_) return;
+    sde_period_ = period;
+    const Eigen::MatrixXf std_mat = sde_.p.value.array().exp().matrix();
+    for (auto& m : explore_mats_)
+      for (Eigen::Index j = 0; j < m.cols(); ++j)
+        for (Eigen::Index i = 0; i < m.rows(); ++i)
+          m(i, j) = std_mat(i, j) * static_cast<float>(explore_rng_.normal());
+  }
   const std::vector<int>& arch(const std::vector<int>& specific) const {
     return specific.empty() ? c_.net_arch : specific;
   }
@@ -319,7 +432,8 @@ class Sac final : public ContinuousOffPolicyAgent {
   const SacConfig c_;
   const double target_entropy_;
   Rng init_rng_;
-  nn::Mlp actor_;
+  nn::Mlp trunk_, head_;
+  SdeLogStd sde_;
   CriticEnsemble critics_;
   LogAlpha log_alpha_;
   nn::Adam actor_opt_, alpha_opt_;
@@ -332,8 +446,12 @@ class Sac final : public ContinuousOffPolicyAgent {
 
   // Scratch, reused every step.
   nn::Tape atape_;
-  MlpWorkspace ws_act_, ws_next_;
+  MlpWorkspace ws_act_, ws_act_head_, ws_next_, ws_next_head_;
   Eigen::MatrixXf eps_, gauss_, next_a_, next_logp_, sa_, y_;
+  // gSDE
+  std::vector<Eigen::MatrixXf> explore_mats_;  // per env, A × H
+  int64_t sde_period_ = -1;
+  Eigen::MatrixXf feat_, feat2_, w_train_, std_val_, noise_next_, var_next_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 //   target   y = r + discount·(1 − terminated)·(min_i Q_target_i(s', a') − α·log π(a'|s')),
 //            a' ~ π(·|s'); discount is γ (γ^k with n-step returns)
 //   losses   critics ½ Σ_i MSE(Q_i(s, a), y); actor mean(α·log π(ã|s) − min_i Q_i(s, ã)), ã ~ π
+//   gSDE     optional state-dependent exploration (use_sde; see SacConfig)
 //   α        ent_coef "auto" (or "auto_<init>"): log α learned by Adam on
 //            −log α · (log π + target_entropy), target_entropy "auto" = −|A|; a number: fixed α
 // Replay, train_freq / gradient_steps / learning_starts, action rescaling, prioritized replay and
@@ -41,6 +42,14 @@ struct SacConfig {
   double target_entropy = 0;  // used when not auto (auto: −act_dim)
   int target_update_interval = 1;
   double log_std_min = -20, log_std_max = 2;
+  // Generalized state-dependent exploration (gSDE, Raffin et al. 2022), SB3's use_sde: the
+  // exploration noise is E·f(s), f the actor's last hidden features (detached) and E an A × H
+  // matrix drawn from N(0, exp(log_std)²) every sde_sample_freq env steps (-1: every train_freq
+  // steps, i.e. once per rollout as SB3), so exploration is consistent over time; the learned
+  // log_std (A × H, from log_std_init) replaces the log-std head. (SB3's clip_mean is not applied.)
+  bool use_sde = false;
+  int sde_sample_freq = -1;
+  double log_std_init = -3.0;
   double adam_eps = 1e-8;
 };
 

@@ -96,6 +96,7 @@ std::vector<Variant> variants() {
        with({{"prioritized", true}, {"n_step", 3}, {"train_freq", 2}, {"gradient_steps", 2}})},
       {"sac_fixed_alpha_linear_lr", "sac",
        with({{"ent_coef", 0.05}, {"lr_schedule", "linear"}, {"n_critics", 3}})},
+      {"sac_sde", "sac", with({{"use_sde", true}, {"sde_sample_freq", 4}, {"log_std_init", -2.0}})},
       {"td3_ou_per", "td3", with({{"noise_type", "ornstein-uhlenbeck"}, {"prioritized", true}})},
       {"td3_nstep_gradient_steps_all", "td3",
        with({{"n_step", 2}, {"train_freq", 3}, {"gradient_steps", -1}})},
@@ -199,6 +200,19 @@ TEST_P(ContinuousVariant, ScaleLearningRateShowsInTheMetrics) {
   ASSERT_FALSE(after.empty());
   EXPECT_NEAR(lr(after.back()), 0.1 * lr0, 0.03 * 0.1 * lr0);  // (the linear schedule moves on)
   EXPECT_EQ(a->metric_names().size(), after.back().size());
+}
+
+TEST_P(ContinuousVariant, PolicyFileActsAsTheDeterministicAgent) {
+  auto v = envs::VectorEnv::make("Pendulum-v1", 2);
+  auto a = make(v, 9);
+  Eigen::MatrixXf obs = v.reset(9);
+  drive(*a, v, 80, obs);
+  const PolicyFile pol = PolicyFile::from_bytes(a->policy().to_bytes());
+  EXPECT_EQ(pol.head, PolicyFile::Head::kTanhScale);
+  Actions x;
+  a->act(obs, false, x);
+  for (int j = 0; j < obs.cols(); ++j)
+    EXPECT_TRUE(pol.act(obs.col(j)).isApprox(x.continuous.col(j), 1e-5f));
 }
 
 INSTANTIATE_TEST_SUITE_P(Switches, ContinuousVariant, testing::ValuesIn(variants()),
