@@ -206,7 +206,7 @@ void WalkerSim::build_world() {
     return b;
   };
   auto make_joint = [&](b2Body* a, b2Body* b, double anchor_a_y, double speed, double lower,
-                        double upper) {
+                        double upper, Revolute23Scratch& scratch) {
     b2RevoluteJointDef rjd;
     rjd.bodyA = a;
     rjd.bodyB = b;
@@ -221,14 +221,16 @@ void WalkerSim::build_world() {
     rjd.motorSpeed = static_cast<float>(speed);
     rjd.lowerAngle = static_cast<float>(lower);
     rjd.upperAngle = static_cast<float>(upper);
+    attach_revolute23_scratch(rjd, scratch);
     return static_cast<b2RevoluteJoint*>(world_->CreateJoint(&rjd));
   };
   for (int k = 0; k < 2; ++k) {
     const double i = k == 0 ? -1.0 : 1.0;
     b2Body* upper = make_leg(init_y - kLegH / 2 - kLegDown, i * 0.05, kLegW / 2);
-    joints_[2 * k] = make_joint(hull_, upper, kLegDown, i, -0.8, 1.1);
+    joints_[2 * k] = make_joint(hull_, upper, kLegDown, i, -0.8, 1.1, joint_scratch_[2 * k]);
     b2Body* lower = make_leg(init_y - kLegH * 3 / 2 - kLegDown, i * 0.05, 0.8 * kLegW / 2);
-    joints_[2 * k + 1] = make_joint(upper, lower, -kLegH / 2, 1.0, -1.6, -0.1);
+    joints_[2 * k + 1] =
+        make_joint(upper, lower, -kLegH / 2, 1.0, -1.6, -0.1, joint_scratch_[2 * k + 1]);
     legs_[2 * k] = upper;
     legs_[2 * k + 1] = lower;
   }

@@ -2,6 +2,8 @@
 // Internal to envs/box2d: includes Box2D, so only .cpp files of this folder include it.
 #pragma once
 
+#include <array>
+
 #include <box2d/box2d.h>
 
 #include "envs/box2d/snapshot.h"
@@ -20,6 +22,15 @@ void box2d_init_once();
 // Whether Box2D calls the 2.3 revolute joint solver defined in lunar_lander_physics.cpp (which
 // replaces 2.4.1's by symbol interposition; see there). Calls box2d_init_once().
 bool box2d23_revolute_active();
+
+// Per-joint scratch of the 2.3 joint solver (see lunar_lander_physics.cpp): the inverses of the
+// joint's 3x3 and 2x2 effective-mass matrices, computed once per step instead of solved afresh in
+// each of the step's velocity iterations. A joint whose user data points to one uses it; joints
+// without (user data 0) solve as Box2D 2.3 writes it.
+using Revolute23Scratch = std::array<float, 12>;
+inline void attach_revolute23_scratch(b2RevoluteJointDef& def, Revolute23Scratch& scratch) {
+  def.userData.pointer = reinterpret_cast<uintptr_t>(scratch.data());
+}
 
 inline void put_body(SnapshotWriter& w, const b2Body* b) {
   const b2Vec2 p = b->GetPosition(), v = b->GetLinearVelocity();

@@ -204,6 +204,7 @@ void LanderSim::build_world() {
       rjd.lowerAngle = -0.9f;
       rjd.upperAngle = static_cast<float>(-0.9 + 0.5);
     }
+    attach_revolute23_scratch(rjd, joint_scratch_[k]);
     joints_[k] = static_cast<b2RevoluteJoint*>(world_->CreateJoint(&rjd));
     legs_[k] = leg;
   }
@@ -474,6 +475,29 @@ void b2RevoluteJoint::InitVelocityConstraints(const b2SolverData& data) {
 
   m_axialMass = iA + iB;
   if (m_axialMass > 0.0f) m_axialMass = 1.0f / m_axialMass;
+
+  if (float* scratch = reinterpret_cast<float*>(m_userData.pointer)) {
+    // The 3x3 block [K, e; e^T, iA + iB] (2.3's m_mass) and K, inverted once for the step's
+    // velocity iterations (singular: zero, as b2Mat33::Solve33 / b2Mat22::Solve then return).
+    const float a = m_K.ex.x, b = m_K.ey.x, d = m_K.ey.y;
+    const float c = -m_rA.y * iA - m_rB.y * iB, e = m_rA.x * iA + m_rB.x * iB, f = iA + iB;
+    const float A11 = d * f - e * e, A12 = c * e - b * f, A13 = b * e - c * d;
+    float det3 = a * A11 + b * A12 + c * A13;
+    if (det3 != 0.0f) det3 = 1.0f / det3;
+    scratch[0] = det3 * A11;
+    scratch[1] = det3 * A12;
+    scratch[2] = det3 * A13;
+    scratch[3] = det3 * (a * f - c * c);
+    scratch[4] = det3 * (b * c - a * e);
+    scratch[5] = det3 * (a * d - b * b);
+    float det2 = a * d - b * b;
+    if (det2 != 0.0f) det2 = 1.0f / det2;
+    scratch[6] = det2 * d;
+    scratch[7] = -det2 * b;
+    scratch[8] = det2 * a;
+    scratch[9] = c;
+    scratch[10] = e;
+  }
   if (!m_enableMotor || fixed_rotation) m_motorImpulse = 0.0f;
 
   float& limit_impulse = m_lowerImpulse;
@@ -540,7 +564,33 @@ void b2RevoluteJoint::SolveVelocityConstraints(const b2SolverData& data) {
     wB += iB * impulse;
   }
 
-  if (m_enableLimit && state != kInactiveLimit && !fixed_rotation) {
+  const float* scratch = reinterpret_cast<const float*>(m_userData.pointer);
+  if (scratch != nullptr && m_enableLimit && state != kInactiveLimit && !fixed_rotation) {
+    // 2.3's solve below with the inverses precomputed in InitVelocityConstraints.
+    const b2Vec2 Cdot1 = vB + b2Cross(wB, m_rB) - vA - b2Cross(wA, m_rA);
+    const float Cdot2 = wB - wA;
+    b2Vec3 impulse(-(scratch[0] * Cdot1.x + scratch[1] * Cdot1.y + scratch[2] * Cdot2),
+                   -(scratch[1] * Cdot1.x + scratch[3] * Cdot1.y + scratch[4] * Cdot2),
+                   -(scratch[2] * Cdot1.x + scratch[4] * Cdot1.y + scratch[5] * Cdot2));
+    const bool clamp = (state == kAtLowerLimit && limit_impulse + impulse.z < 0.0f) ||
+                       (state == kAtUpperLimit && limit_impulse + impulse.z > 0.0f);
+    if (clamp) {
+      const b2Vec2 rhs = -Cdot1 + limit_impulse * b2Vec2(scratch[9], scratch[10]);
+      const b2Vec2 reduced(scratch[6] * rhs.x + scratch[7] * rhs.y,
+                           scratch[7] * rhs.x + scratch[8] * rhs.y);
+      impulse.Set(reduced.x, reduced.y, -limit_impulse);
+      m_impulse += reduced;
+      limit_impulse = 0.0f;
+    } else {
+      m_impulse += b2Vec2(impulse.x, impulse.y);
+      limit_impulse += impulse.z;
+    }
+    const b2Vec2 P(impulse.x, impulse.y);
+    vA -= mA * P;
+    wA -= iA * (b2Cross(m_rA, P) + impulse.z);
+    vB += mB * P;
+    wB += iB * (b2Cross(m_rB, P) + impulse.z);
+  } else if (m_enableLimit && state != kInactiveLimit && !fixed_rotation) {
     b2Mat33 mass;
     mass.ex.Set(m_K.ex.x, m_K.ex.y, -m_rA.y * iA - m_rB.y * iB);
     mass.ey.Set(m_K.ey.x, m_K.ey.y, m_rA.x * iA + m_rB.x * iB);
@@ -570,7 +620,9 @@ void b2RevoluteJoint::SolveVelocityConstraints(const b2SolverData& data) {
     wB += iB * (b2Cross(m_rB, P) + impulse.z);
   } else {
     const b2Vec2 Cdot = vB + b2Cross(wB, m_rB) - vA - b2Cross(wA, m_rA);
-    const b2Vec2 impulse = m_K.Solve(-Cdot);
+    const b2Vec2 impulse = scratch != nullptr ? b2Vec2(-(scratch[6] * Cdot.x + scratch[7] * Cdot.y),
+                                                       -(scratch[7] * Cdot.x + scratch[8] * Cdot.y))
+                                              : m_K.Solve(-Cdot);
     m_impulse += impulse;
     vA -= mA * impulse;
     wA -= iA * b2Cross(m_rA, impulse);

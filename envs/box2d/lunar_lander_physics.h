@@ -86,6 +86,7 @@ class LanderSim {
   b2Body* lander_ = nullptr;
   std::array<b2Body*, 2> legs_{};
   std::array<b2RevoluteJoint*, 2> joints_{};
+  std::array<std::array<float, 12>, 2> joint_scratch_{};  // Revolute23Scratch (body_state.h)
 
   RngState reset_rng_;  // the stream state the episode was drawn from
   Rng step_rng_;        // engine dispersion
