@@ -79,6 +79,9 @@ class Agent {
 
   // Env steps observed so far (schedules run on it).
   int64_t env_steps() const { return env_steps_; }
+  // The async runtime sets its actors' copies (which observe nothing) to the learner's count, so
+  // their schedules by env steps (ε, learning_starts, noise) follow the learner's.
+  void set_env_steps(int64_t steps) { env_steps_ = steps; }
 
   // --- The learner's state without the experience ---------------------------------------------
   // Network weights, target networks, optimizer moments, normalizers and update counters, but no

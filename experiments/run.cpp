@@ -179,7 +179,8 @@ runtime::AsyncOptions async_options(const ExperimentConfig& c) {
   const Json& hp = c.agent.hyperparameters;
   auto get = [&](const char* k) { return hp.contains(k) ? hp.at(k).get<int64_t>() : int64_t{0}; };
   if (get("unroll_length") > 0) {
-    a.samples_per_update = get("unroll_length") * c.env.num_envs;
+    a.samples_per_update =
+        get("unroll_length") * c.env.num_envs * std::max<int64_t>(1, get("n_epochs"));
   } else if (get("batch_size") > 0) {
     const int64_t steps = get("gradient_steps") > 0 ? get("gradient_steps") : get("train_freq");
     a.samples_per_update = get("batch_size") * std::max<int64_t>(1, steps);

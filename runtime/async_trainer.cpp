@@ -147,6 +147,7 @@ class ChunkRing {
 // An immutable published copy of the learner's weights.
 struct Snapshot {
   int64_t version = 0;
+  int64_t env_steps = 0;  // the learner's Agent::env_steps() (actors' schedules follow it)
   std::string bytes;  // Agent::save_learner
 };
 
@@ -267,6 +268,7 @@ struct AsyncTrainer::Impl {
   void publish() {
     auto snap = std::make_shared<Snapshot>();
     snap->version = updates;
+    snap->env_steps = learner.env_steps();
     replay::ByteWriter w(snap->bytes);
     learner.save_learner(w);
     {
@@ -286,6 +288,7 @@ struct AsyncTrainer::Impl {
     }
     replay::ByteReader r(snap->bytes, "published snapshot");
     actor.agent->load_learner(r);
+    actor.agent->set_env_steps(snap->env_steps);
     version = snap->version;
   }
 
