@@ -196,6 +196,29 @@ TEST(DivergenceGuard, SkipRestoresTheLearnerFromBeforeTheUpdate) {
   EXPECT_TRUE(guard.after_update(*agent, {{"loss", 0.5}, {"q_overestimation", std::nan("")}}, 20));
 }
 
+TEST(DivergenceGuard, SpikesAgainstTheRunningMeanAreJudgedAfterTheWarmup) {
+  auto env = envs::make_env("CartPole-v1");
+  agents::AgentSetup setup{env->observation_space(), env->action_space(), 1, 3, 1000};
+  auto agent = agents::registry().make(
+      "dqn", agents::registry().at("dqn").resolve(Json::object(), "hp"), setup);
+  runtime::GuardOptions o;
+  o.on_spike = "skip";
+  o.spike_warmup = 5;
+  o.spike_factor = 10;
+  runtime::DivergenceGuard guard(o);
+  guard.start(*agent);
+  EXPECT_TRUE(guard.after_update(*agent, {{"grad_norm", 50.0}}, 1));  // in the warmup: accepted
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(guard.after_update(*agent, {{"grad_norm", 1.0}}, 2 + i));
+  EXPECT_FALSE(guard.after_update(*agent, {{"grad_norm", 200.0}}, 20));  // ≫ 10 × running mean
+  ASSERT_EQ(guard.events().size(), 1u);
+  EXPECT_EQ(guard.events()[0].kind, "spike");
+  EXPECT_EQ(guard.events()[0].action, "skip");
+  EXPECT_EQ(guard.events()[0].env_steps, 20);
+  EXPECT_NE(guard.events()[0].reason.find("grad_norm = 200"), std::string::npos);
+  EXPECT_TRUE(guard.after_update(*agent, {{"grad_norm", 2.0}, {"value_loss", 1e30}}, 21));
+  EXPECT_EQ(guard.rollbacks(), 0);
+}
+
 // --- keel doctor -------------------------------------------------------------------------------
 
 TEST(Doctor, AHealthyRunHasNoFindings) {
