@@ -48,6 +48,28 @@ void write_off_policy(Json& j, const OffPolicyConfig& c) {
   j["n_step"] = c.n_step;
 }
 
+void read_nets(JsonReader& r, ActorCriticNets& c) {
+  r.read("learning_rate", c.learning_rate, Range::positive());
+  r.read("actor_learning_rate", c.actor_learning_rate, Range::non_negative());
+  r.read("critic_learning_rate", c.critic_learning_rate, Range::non_negative());
+  r.read("net_arch", c.net_arch, Range::at_least(1));
+  r.read("actor_net_arch", c.actor_net_arch, Range::at_least(1));
+  r.read("critic_net_arch", c.critic_net_arch, Range::at_least(1));
+  r.read("activation", c.activation, {"relu", "tanh"});
+  r.read("adam_eps", c.adam_eps, Range::positive());
+}
+
+void write_nets(Json& j, const ActorCriticNets& c) {
+  j["learning_rate"] = c.learning_rate;
+  j["actor_learning_rate"] = c.actor_learning_rate;
+  j["critic_learning_rate"] = c.critic_learning_rate;
+  j["net_arch"] = c.net_arch;
+  j["actor_net_arch"] = c.actor_net_arch;
+  j["critic_net_arch"] = c.critic_net_arch;
+  j["activation"] = c.activation;
+  j["adam_eps"] = c.adam_eps;
+}
+
 void check_continuous_setup(const std::string& algorithm, const AgentSetup& s) {
   if (!s.action_space.is_box() || s.action_space.shape().size() > 1 || !s.action_space.bounded())
     throw Error(algorithm, algorithm + " needs a bounded continuous action space",

@@ -53,6 +53,35 @@ struct OffPolicyConfig {
 void read_off_policy(JsonReader& r, OffPolicyConfig& c);
 void write_off_policy(Json& j, const OffPolicyConfig& c);
 
+// The network and learning-rate knobs of the actor and the critics (defaults: SAC's).
+struct ActorCriticNets {
+  double learning_rate = 3e-4;
+  double actor_learning_rate = 0;   // 0: learning_rate
+  double critic_learning_rate = 0;  // 0: learning_rate
+  std::vector<int> net_arch = {256, 256};
+  std::vector<int> actor_net_arch;   // empty: net_arch
+  std::vector<int> critic_net_arch;  // empty: net_arch
+  std::string activation = "relu";   // "relu" | "tanh"
+  double adam_eps = 1e-8;
+
+  double actor_lr() const { return actor_learning_rate > 0 ? actor_learning_rate : learning_rate; }
+  double critic_lr() const {
+    return critic_learning_rate > 0 ? critic_learning_rate : learning_rate;
+  }
+  const std::vector<int>& actor_arch() const {
+    return actor_net_arch.empty() ? net_arch : actor_net_arch;
+  }
+  const std::vector<int>& critic_arch() const {
+    return critic_net_arch.empty() ? net_arch : critic_net_arch;
+  }
+  PolicyFile::Act policy_activation() const {
+    return activation == "tanh" ? PolicyFile::Act::kTanh : PolicyFile::Act::kRelu;
+  }
+};
+
+void read_nets(JsonReader& r, ActorCriticNets& c);
+void write_nets(Json& j, const ActorCriticNets& c);
+
 // Needs a bounded Box action space and a flat Box observation space; throws naming `algorithm`.
 void check_continuous_setup(const std::string& algorithm, const AgentSetup& setup);
 

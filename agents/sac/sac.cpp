@@ -72,21 +72,14 @@ SacConfig sac_config_from_json(const Json& j, const std::string& path) {
   SacConfig c;
   JsonReader r(j, path);
   read_off_policy(r, c.off);
-  r.read("learning_rate", c.learning_rate, Range::positive());
-  r.read("actor_learning_rate", c.actor_learning_rate, Range::non_negative());
-  r.read("critic_learning_rate", c.critic_learning_rate, Range::non_negative());
+  read_nets(r, c.net);
   r.read("alpha_learning_rate", c.alpha_learning_rate, Range::non_negative());
-  r.read("net_arch", c.net_arch, Range::at_least(1));
-  r.read("actor_net_arch", c.actor_net_arch, Range::at_least(1));
-  r.read("critic_net_arch", c.critic_net_arch, Range::at_least(1));
-  r.read("activation", c.activation, {"relu", "tanh"});
   r.read("n_critics", c.n_critics, Range::closed(1, 10));
   read_ent_coef(r.value("ent_coef"), path, c);
   read_target_entropy(r.value("target_entropy"), path, c);
   r.read("target_update_interval", c.target_update_interval, Range::at_least(1));
   r.read("log_std_min", c.log_std_min);
   r.read("log_std_max", c.log_std_max);
-  r.read("adam_eps", c.adam_eps, Range::positive());
   r.read("use_sde", c.use_sde);
   r.read("sde_sample_freq", c.sde_sample_freq, Range::at_least(-1));
   r.read("log_std_init", c.log_std_init);
@@ -104,14 +97,8 @@ SacConfig sac_config_from_json(const Json& j, const std::string& path) {
 Json to_json(const SacConfig& c) {
   Json j = Json::object();
   write_off_policy(j, c.off);
-  j["learning_rate"] = c.learning_rate;
-  j["actor_learning_rate"] = c.actor_learning_rate;
-  j["critic_learning_rate"] = c.critic_learning_rate;
+  write_nets(j, c.net);
   j["alpha_learning_rate"] = c.alpha_learning_rate;
-  j["net_arch"] = c.net_arch;
-  j["actor_net_arch"] = c.actor_net_arch;
-  j["critic_net_arch"] = c.critic_net_arch;
-  j["activation"] = c.activation;
   j["n_critics"] = c.n_critics;
   if (!c.auto_alpha) {
     j["ent_coef"] = c.alpha_init;
@@ -128,7 +115,6 @@ Json to_json(const SacConfig& c) {
   j["target_update_interval"] = c.target_update_interval;
   j["log_std_min"] = c.log_std_min;
   j["log_std_max"] = c.log_std_max;
-  j["adam_eps"] = c.adam_eps;
   j["use_sde"] = c.use_sde;
   j["sde_sample_freq"] = c.sde_sample_freq;
   j["log_std_init"] = c.log_std_init;
@@ -171,10 +157,6 @@ std::vector<int> trunk_sizes(int obs_dim, const std::vector<int>& hidden) {
   return s;
 }
 
-double or_default(double lr, double fallback) {
-  return lr > 0 ? lr : fallback;
-}
-
 class Sac final : public ContinuousOffPolicyAgent {
  public:
   Sac(const SacConfig& c, const AgentSetup& s)
@@ -184,18 +166,19 @@ class Sac final : public ContinuousOffPolicyAgent {
         init_rng_(Rng::stream(s.seed, "sac-init")),
         // The actor: a trunk to the last hidden features, then one head layer holding the mean
         // (rows [0, A)) and, without gSDE, the log-std (rows [A, 2A)).
-        trunk_(torch_mlp(trunk_sizes(obs_dim_, arch(c.actor_net_arch)),
-                         nn::parse_activation(c.activation), nn::parse_activation(c.activation),
-                         init_rng_)),
+        trunk_(torch_mlp(trunk_sizes(obs_dim_, c.net.actor_arch()),
+                         nn::parse_activation(c.net.activation),
+                         nn::parse_activation(c.net.activation), init_rng_)),
         head_(torch_mlp({trunk_.out_features(), c.use_sde ? act_dim_ : 2 * act_dim_},
                         nn::Activation::kIdentity, nn::Activation::kIdentity, init_rng_)),
         sde_(act_dim_, trunk_.out_features(), c.log_std_init),
-        critics_(c.n_critics, obs_dim_ + act_dim_, arch(c.critic_net_arch),
-                 nn::parse_activation(c.activation), static_cast<float>(c.adam_eps), init_rng_),
+        critics_(c.n_critics, obs_dim_ + act_dim_, c.net.critic_arch(),
+                 nn::parse_activation(c.net.activation), static_cast<float>(c.net.adam_eps),
+                 init_rng_),
         log_alpha_(c.auto_alpha ? c.alpha_init : std::max(c.alpha_init, 1e-30)),
-        actor_opt_(actor_parameters(), nn::AdamOptions{.eps = static_cast<float>(c.adam_eps)}),
+        actor_opt_(actor_parameters(), nn::AdamOptions{.eps = static_cast<float>(c.net.adam_eps)}),
         alpha_opt_(log_alpha_.parameters(),
-                   nn::AdamOptions{.eps = static_cast<float>(c.adam_eps)}) {
+                   nn::AdamOptions{.eps = static_cast<float>(c.net.adam_eps)}) {
     set_lr_factor(1.0);
     if (c.use_sde)
       explore_mats_.assign(num_envs_, Eigen::MatrixXf::Zero(act_dim_, trunk_.out_features()));
@@ -369,14 +352,16 @@ class Sac final : public ContinuousOffPolicyAgent {
   void load_counters(replay::ByteReader& r) override { n_updates_ = r.get<int64_t>(); }
 
   void set_lr_factor(double f) override {
-    actor_opt_.set_lr(static_cast<float>(or_default(c_.actor_learning_rate, c_.learning_rate) * f));
-    critics_.set_lr(static_cast<float>(or_default(c_.critic_learning_rate, c_.learning_rate) * f));
-    alpha_opt_.set_lr(static_cast<float>(or_default(c_.alpha_learning_rate, c_.learning_rate) * f));
+    const double alpha_lr =
+        c_.alpha_learning_rate > 0 ? c_.alpha_learning_rate : c_.net.learning_rate;
+    actor_opt_.set_lr(static_cast<float>(c_.net.actor_lr() * f));
+    critics_.set_lr(static_cast<float>(c_.net.critic_lr() * f));
+    alpha_opt_.set_lr(static_cast<float>(alpha_lr * f));
   }
 
   // The mean head only: the policy file applies tanh and the scaling to the env's bounds.
   void export_actor(PolicyFile& p) const override {
-    p.hidden_activation = c_.activation == "tanh" ? PolicyFile::Act::kTanh : PolicyFile::Act::kRelu;
+    p.hidden_activation = c_.net.policy_activation();
     p.weights.clear();
     p.biases.clear();
     for (const auto& l : const_cast<nn::Mlp&>(trunk_).layers()) {
@@ -415,9 +400,6 @@ class Sac final : public ContinuousOffPolicyAgent {
       for (Eigen::Index j = 0; j < m.cols(); ++j)
         for (Eigen::Index i = 0; i < m.rows(); ++i)
           m(i, j) = std_mat(i, j) * static_cast<float>(explore_rng_.normal());
-  }
-  const std::vector<int>& arch(const std::vector<int>& specific) const {
-    return specific.empty() ? c_.net_arch : specific;
   }
   float log_std(float raw) const {
     return std::clamp(raw, static_cast<float>(c_.log_std_min), static_cast<float>(c_.log_std_max));

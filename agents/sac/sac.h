@@ -27,14 +27,8 @@ namespace keel::agents {
 // Defaults are SB3's SAC defaults.
 struct SacConfig {
   OffPolicyConfig off;  // buffer, batch, tau, gamma, train_freq, gradient_steps, PER, n-step …
-  double learning_rate = 3e-4;
-  double actor_learning_rate = 0;   // 0: learning_rate
-  double critic_learning_rate = 0;  // 0: learning_rate
-  double alpha_learning_rate = 0;   // 0: learning_rate
-  std::vector<int> net_arch = {256, 256};
-  std::vector<int> actor_net_arch;   // empty: net_arch
-  std::vector<int> critic_net_arch;  // empty: net_arch
-  std::string activation = "relu";
+  ActorCriticNets net;  // learning rates (3e-4), net_arch ([256, 256]), activation, adam_eps
+  double alpha_learning_rate = 0;  // 0: learning_rate
   int n_critics = 2;
   bool auto_alpha = true;   // ent_coef "auto" / "auto_<init>"
   double alpha_init = 1.0;  // initial α (learned) or the fixed α
@@ -50,7 +44,6 @@ struct SacConfig {
   bool use_sde = false;
   int sde_sample_freq = -1;
   double log_std_init = -3.0;
-  double adam_eps = 1e-8;
 };
 
 SacConfig sac_config_from_json(const Json& j, const std::string& path);

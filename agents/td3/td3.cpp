@@ -21,28 +21,14 @@ namespace keel::agents {
 
 void read_deterministic_actor_critic(JsonReader& r, Td3Config& c) {
   read_off_policy(r, c.off);
-  r.read("learning_rate", c.learning_rate, Range::positive());
-  r.read("actor_learning_rate", c.actor_learning_rate, Range::non_negative());
-  r.read("critic_learning_rate", c.critic_learning_rate, Range::non_negative());
-  r.read("net_arch", c.net_arch, Range::at_least(1));
-  r.read("actor_net_arch", c.actor_net_arch, Range::at_least(1));
-  r.read("critic_net_arch", c.critic_net_arch, Range::at_least(1));
-  r.read("activation", c.activation, {"relu", "tanh"});
+  read_nets(r, c.net);
   read_noise(r, c.noise);
-  r.read("adam_eps", c.adam_eps, Range::positive());
 }
 
 void write_deterministic_actor_critic(Json& j, const Td3Config& c) {
   write_off_policy(j, c.off);
-  j["learning_rate"] = c.learning_rate;
-  j["actor_learning_rate"] = c.actor_learning_rate;
-  j["critic_learning_rate"] = c.critic_learning_rate;
-  j["net_arch"] = c.net_arch;
-  j["actor_net_arch"] = c.actor_net_arch;
-  j["critic_net_arch"] = c.critic_net_arch;
-  j["activation"] = c.activation;
+  write_nets(j, c.net);
   write_noise(j, c.noise);
-  j["adam_eps"] = c.adam_eps;
 }
 
 Td3Config td3_config_from_json(const Json& j, const std::string& path) {
@@ -71,23 +57,20 @@ Json to_json(const Td3Config& c) {
 
 namespace {
 
-double or_default(double lr, double fallback) {
-  return lr > 0 ? lr : fallback;
-}
-
 class Td3 final : public ContinuousOffPolicyAgent {
  public:
   Td3(const Td3Config& c, const AgentSetup& s, const std::string& algorithm)
       : ContinuousOffPolicyAgent(algorithm, c.off, to_json(c), s),
         c_(c),
         init_rng_(Rng::stream(s.seed, algorithm + "-init")),
-        actor_(torch_mlp(layer_sizes(obs_dim_, arch(c.actor_net_arch), act_dim_),
-                         nn::parse_activation(c.activation), nn::Activation::kTanh, init_rng_)),
+        actor_(torch_mlp(layer_sizes(obs_dim_, c.net.actor_arch(), act_dim_),
+                         nn::parse_activation(c.net.activation), nn::Activation::kTanh, init_rng_)),
         actor_target_(actor_),
         actor_sync_(actor_, actor_target_),
-        critics_(c.n_critics, obs_dim_ + act_dim_, arch(c.critic_net_arch),
-                 nn::parse_activation(c.activation), static_cast<float>(c.adam_eps), init_rng_),
-        actor_opt_(actor_.parameters(), nn::AdamOptions{.eps = static_cast<float>(c.adam_eps)}),
+        critics_(c.n_critics, obs_dim_ + act_dim_, c.net.critic_arch(),
+                 nn::parse_activation(c.net.activation), static_cast<float>(c.net.adam_eps),
+                 init_rng_),
+        actor_opt_(actor_.parameters(), nn::AdamOptions{.eps = static_cast<float>(c.net.adam_eps)}),
         noise_(c.noise, act_dim_, s.num_envs) {
     set_lr_factor(1.0);
   }
@@ -172,8 +155,8 @@ class Td3 final : public ContinuousOffPolicyAgent {
   void load_exploration(replay::ByteReader& r) override { noise_.load(r); }
 
   void set_lr_factor(double f) override {
-    actor_opt_.set_lr(static_cast<float>(or_default(c_.actor_learning_rate, c_.learning_rate) * f));
-    critics_.set_lr(static_cast<float>(or_default(c_.critic_learning_rate, c_.learning_rate) * f));
+    actor_opt_.set_lr(static_cast<float>(c_.net.actor_lr() * f));
+    critics_.set_lr(static_cast<float>(c_.net.critic_lr() * f));
   }
 
   // The actor without its tanh: the policy file applies tanh and the scaling to the env's bounds.
@@ -184,14 +167,10 @@ class Td3 final : public ContinuousOffPolicyAgent {
       p.weights.push_back(l.weight.value);
       p.biases.push_back(l.bias.value.col(0));
     }
-    p.hidden_activation = c_.activation == "tanh" ? PolicyFile::Act::kTanh : PolicyFile::Act::kRelu;
+    p.hidden_activation = c_.net.policy_activation();
   }
 
  private:
-  const std::vector<int>& arch(const std::vector<int>& specific) const {
-    return specific.empty() ? c_.net_arch : specific;
-  }
-
   const Td3Config c_;
   Rng init_rng_;
   nn::Mlp actor_, actor_target_;

@@ -26,16 +26,16 @@ namespace keel::agents {
 // Defaults are SB3's TD3 defaults, except that exploration noise is on (normal, 0.1) where SB3
 // has none unless asked.
 struct Td3Config {
+  static ActorCriticNets default_nets() {
+    ActorCriticNets n;
+    n.learning_rate = 1e-3;
+    n.net_arch = {400, 300};
+    return n;
+  }
+
   OffPolicyConfig off;  // buffer, batch, tau, gamma, train_freq, gradient_steps, PER, n-step …
-  double learning_rate = 1e-3;
-  double actor_learning_rate = 0;   // 0: learning_rate
-  double critic_learning_rate = 0;  // 0: learning_rate
-  std::vector<int> net_arch = {400, 300};
-  std::vector<int> actor_net_arch;   // empty: net_arch
-  std::vector<int> critic_net_arch;  // empty: net_arch
-  std::string activation = "relu";
+  ActorCriticNets net = default_nets();  // learning rate 1e-3, net_arch [400, 300]
   NoiseConfig noise;  // exploration: noise_type, noise_std, noise_theta, noise_dt
-  double adam_eps = 1e-8;
   // TD3's three changes to DDPG (DDPG: 1 critic, delay 1, no smoothing).
   int n_critics = 2;
   int policy_delay = 2;

@@ -22,11 +22,11 @@ const std::string kPath = "agent.hyperparameters";
 
 TEST(SacConfig, DefaultsAreSb3sAndRoundTrip) {
   const SacConfig c = sac_config_from_json(Json::object(), kPath);
-  EXPECT_EQ(c.learning_rate, 3e-4);
+  EXPECT_EQ(c.net.learning_rate, 3e-4);
   EXPECT_EQ(c.off.batch_size, 256);
   EXPECT_EQ(c.off.learning_starts, 100);
   EXPECT_EQ(c.off.tau, 0.005);
-  EXPECT_EQ(c.net_arch, (std::vector<int>{256, 256}));
+  EXPECT_EQ(c.net.net_arch, (std::vector<int>{256, 256}));
   EXPECT_TRUE(c.auto_alpha);
   EXPECT_TRUE(c.auto_target_entropy);
   const Json j = to_json(c);
@@ -59,8 +59,8 @@ TEST(SacConfig, EntropyCoefficientForms) {
 
 TEST(Td3Config, DefaultsAndDdpgsFixedSettings) {
   const Td3Config t = td3_config_from_json(Json::object(), kPath);
-  EXPECT_EQ(t.learning_rate, 1e-3);
-  EXPECT_EQ(t.net_arch, (std::vector<int>{400, 300}));
+  EXPECT_EQ(t.net.learning_rate, 1e-3);
+  EXPECT_EQ(t.net.net_arch, (std::vector<int>{400, 300}));
   EXPECT_EQ(t.policy_delay, 2);
   EXPECT_EQ(t.n_critics, 2);
   EXPECT_EQ(t.target_policy_noise, 0.2);
