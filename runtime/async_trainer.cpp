@@ -148,7 +148,7 @@ class ChunkRing {
 struct Snapshot {
   int64_t version = 0;
   int64_t env_steps = 0;  // the learner's Agent::env_steps() (actors' schedules follow it)
-  std::string bytes;  // Agent::save_learner
+  std::string bytes;      // Agent::save_learner
 };
 
 struct Actor {
@@ -180,6 +180,7 @@ struct AsyncTrainer::Impl {
   std::mutex snapshot_mu;
   std::shared_ptr<const Snapshot> snapshot;
   std::atomic<int64_t> published{-1};
+  double publish_cost = 0, last_publish = 0;  // seconds (learner thread)
 
   // Shutdown and errors.
   std::atomic<bool> stopping{false};
@@ -266,6 +267,7 @@ struct AsyncTrainer::Impl {
   // --- publication ---------------------------------------------------------------------------
 
   void publish() {
+    const double t0 = now_s();
     auto snap = std::make_shared<Snapshot>();
     snap->version = updates;
     snap->env_steps = learner.env_steps();
@@ -276,6 +278,14 @@ struct AsyncTrainer::Impl {
       snapshot = std::move(snap);
     }
     published.store(updates, std::memory_order_release);
+    last_publish = now_s();
+    publish_cost = last_publish - t0;
+  }
+
+  // Every publish_every updates, and no sooner than 10× the last publication's cost after it, so
+  // serializing (and the actors' loading) stays under ~10% of the time for big learner states.
+  bool publish_due() const {
+    return updates % a.publish_every == 0 && now_s() - last_publish >= 10.0 * publish_cost;
   }
 
   // Loads the newest snapshot into actor k's agent when one newer than `version` is out.
@@ -400,7 +410,7 @@ struct AsyncTrainer::Impl {
       if (learner.update(m)) {
         last_metrics = m;
         ++updates;
-        if (updates % a.publish_every == 0) publish();
+        if (publish_due()) publish();
       }
     }
   }

@@ -44,7 +44,7 @@ struct AsyncOptions {
   int chunk_steps = 8;         // vector steps per chunk
   int queue_chunks = 4;        // chunks each actor may have queued
   int64_t max_policy_lag = 0;  // > 0: drop rounds with a chunk this many updates stale
-  int publish_every = 1;       // updates between snapshots
+  int publish_every = 1;       // updates between snapshots (at least; see publish_due in the .cpp)
   // Transitions one update() replays (for the sample/insert ratio; 0: unknown, column blank).
   int64_t samples_per_update = 0;
   // Benchmark: the learner takes chunks and discards them (pure acting throughput).
