@@ -182,7 +182,11 @@ runtime::AsyncOptions async_options(const ExperimentConfig& c) {
     a.samples_per_update =
         get("unroll_length") * c.env.num_envs * std::max<int64_t>(1, get("n_epochs"));
   } else if (get("batch_size") > 0) {
-    const int64_t steps = get("gradient_steps") > 0 ? get("gradient_steps") : get("train_freq");
+    // gradient_steps -1: one per env step collected since the last phase (train_freq rounded up
+    // to whole vector steps).
+    const int64_t n = c.env.num_envs,
+                  per_phase = (std::max<int64_t>(1, get("train_freq")) + n - 1) / n * n;
+    const int64_t steps = get("gradient_steps") > 0 ? get("gradient_steps") : per_phase;
     a.samples_per_update = get("batch_size") * std::max<int64_t>(1, steps);
   }
   return a;

@@ -142,6 +142,7 @@ TEST(AsyncLearning, ImpalaOnCartPoleWithTwoActorsReachesTheThreshold) {
 TEST(AsyncLearning, SacOnPendulumWithTwoActorsReachesTheSyncThreshold) {
   Json raw = preset("pendulum_sac");
   apply_override(raw, "env.num_envs=2");
+  apply_override(raw, "agent.hyperparameters.gradient_steps=-1");  // the sync preset's ratio
   apply_override(raw, "runtime.mode=\"async\"");
   apply_override(raw, "runtime.actors=2");
   EXPECT_GE(reach("pendulum_sac_async", raw, -200), -200);
