@@ -1,6 +1,7 @@
 // SAC, TD3 and DDPG: hyperparameter parsing, and every switch combination (prioritized replay,
 // n-step, OU noise, fixed α) acting in bounds, resuming bit for bit from save(), and sharing
 // learner state through save_learner()/load_learner().
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,10 @@ struct Variant {
   std::string name, algorithm;
   Json hp;
 };
+
+void PrintTo(const Variant& v, std::ostream* os) {
+  *os << v.name;
+}
 
 std::vector<Variant> variants() {
   const Json small = {
