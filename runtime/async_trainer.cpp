@@ -518,6 +518,9 @@ struct AsyncTrainer::Impl {
           a.max_policy_lag > 0 && lag_round > a.max_policy_lag && learner.can_checkpoint();
       if (drop) {
         dropped += static_cast<int64_t>(actors.size());
+        // Dropped rounds bring no updates, so no new snapshot: publish the newest weights now
+        // (spacing may have skipped them), or the actors would stay stale and every round drop.
+        if (published.load(std::memory_order_relaxed) != updates) publish();
       } else if (!a.learner_idle) {
         learn_round(chunks, m);
       }
