@@ -11,8 +11,14 @@ namespace {
 }
 }  // namespace
 
-void Agent::save_learner(replay::ByteWriter&) const { unsupported(*this, "save_learner"); }
-void Agent::load_learner(replay::ByteReader&) { unsupported(*this, "load_learner"); }
-void Agent::scale_learning_rate(double) { unsupported(*this, "scale_learning_rate"); }
+void Agent::save_learner(replay::ByteWriter&) const {
+  unsupported(*this, "save_learner");
+}
+void Agent::load_learner(replay::ByteReader&) {
+  unsupported(*this, "load_learner");
+}
+void Agent::scale_learning_rate(double) {
+  unsupported(*this, "scale_learning_rate");
+}
 
 }  // namespace keel::agents

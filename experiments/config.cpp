@@ -96,8 +96,8 @@ ExperimentConfig parse_config(const Json& j, const std::string& source) {
     l.read("progress", c.logging.progress, {"auto", "bar", "lines", "none"});
     l.finish();
 
-    c.runtime = read_runtime_block(runtime, c.agent.algorithm, c.agent.hyperparameters,
-                                   c.env.num_envs);
+    c.runtime =
+        read_runtime_block(runtime, c.agent.algorithm, c.agent.hyperparameters, c.env.num_envs);
     c.stability =
         read_stability_blocks(stability, curriculum, augmentation, c.env.id, c.env.params);
   } catch (const Error& err) {

@@ -58,7 +58,8 @@ struct ExperimentConfig {
   CheckpointBlock checkpoints;
   LoggingBlock logging;
   RuntimeBlock runtime;  // experiments/runtime_block.h
-  StabilityBlocks stability;  // stability, curriculum, augmentation (experiments/stability_blocks.h)
+  StabilityBlocks
+      stability;  // stability, curriculum, augmentation (experiments/stability_blocks.h)
 };
 
 // Parses and validates a config: blocks strictly, the env id and params against the env registry,

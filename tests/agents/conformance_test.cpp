@@ -34,8 +34,8 @@ Json small_hp(const std::string& algorithm) {
     return Json{{"learning_starts", 32}, {"train_freq", 4},  {"batch_size", 16},
                 {"buffer_size", 2000},   {"net_arch", {16}}, {"target_update_interval", 50}};
   if (algorithm == "sac" || algorithm == "td3" || algorithm == "ddpg")
-    return Json{{"learning_starts", 32}, {"batch_size", 16}, {"buffer_size", 2000},
-                {"net_arch", {16}}};
+    return Json{
+        {"learning_starts", 32}, {"batch_size", 16}, {"buffer_size", 2000}, {"net_arch", {16}}};
   return Json::object();
 }
 
