@@ -38,6 +38,11 @@ class ByteWriter {
   }
   void bytes(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
   void rng(const RngState& s);
+  // A length-prefixed string (u64 length, then the bytes).
+  void str(std::string_view s) {
+    put<uint64_t>(s.size());
+    bytes(s.data(), s.size());
+  }
   size_t size() const { return out_.size(); }
 
  private:
@@ -57,6 +62,8 @@ class ByteReader {
   }
   void bytes(void* p, size_t n);
   RngState rng();
+  // A string written by ByteWriter::str (the length is checked against what is left).
+  std::string str();
   size_t remaining() const { return data_.size() - pos_; }
   const std::string& where() const { return where_; }
   // Throws unless every byte was consumed.

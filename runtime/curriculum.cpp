@@ -5,18 +5,6 @@
 
 namespace keel::runtime {
 namespace {
-void put_str(replay::ByteWriter& w, const std::string& s) {
-  w.put<uint64_t>(s.size());
-  w.bytes(s.data(), s.size());
-}
-std::string get_str(replay::ByteReader& r) {
-  const uint64_t n = r.get<uint64_t>();
-  if (n > r.remaining())
-    r.shape_error("string length", "<= " + std::to_string(r.remaining()), std::to_string(n));
-  std::string s(n, '\0');
-  r.bytes(s.data(), n);
-  return s;
-}
 double per_level(const std::vector<double>& v, int level) {
   return v.size() == 1 ? v[0] : v[static_cast<size_t>(level)];
 }
@@ -144,9 +132,9 @@ void EnvVariation::save(replay::ByteWriter& w) const {
   w.rng(rng_.state());
   w.put<uint32_t>(static_cast<uint32_t>(current_.size()));
   for (size_t i = 0; i < current_.size(); ++i) {
-    put_str(w, current_[i].dump());
-    put_str(w, pending_full_[i].dump());
-    put_str(w, pending_sample_[i].dump());
+    w.str(current_[i].dump());
+    w.str(pending_full_[i].dump());
+    w.str(pending_sample_[i].dump());
     w.put<uint8_t>(has_pending_[i]);
   }
   w.put<uint32_t>(static_cast<uint32_t>(changes_.size()));
@@ -167,9 +155,9 @@ void EnvVariation::load(replay::ByteReader& r, envs::VectorEnv& train, envs::Vec
   rng_.set_state(r.rng());
   r.expect_equal("varied envs", static_cast<uint32_t>(current_.size()), r.get<uint32_t>());
   for (size_t i = 0; i < current_.size(); ++i) {
-    current_[i] = Json::parse(get_str(r));
-    pending_full_[i] = Json::parse(get_str(r));
-    pending_sample_[i] = Json::parse(get_str(r));
+    current_[i] = Json::parse(r.str());
+    pending_full_[i] = Json::parse(r.str());
+    pending_sample_[i] = Json::parse(r.str());
     has_pending_[i] = r.get<uint8_t>();
     train.set_params(static_cast<int>(i), current_[i], /*at_next_reset=*/false);
     if (has_pending_[i])

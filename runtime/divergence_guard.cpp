@@ -10,18 +10,6 @@
 namespace keel::runtime {
 namespace {
 
-void put_str(replay::ByteWriter& w, const std::string& s) {
-  w.put<uint64_t>(s.size());
-  w.bytes(s.data(), s.size());
-}
-std::string get_str(replay::ByteReader& r) {
-  const uint64_t n = r.get<uint64_t>();
-  if (n > r.remaining())
-    r.shape_error("string length", "<= " + std::to_string(r.remaining()), std::to_string(n));
-  std::string s(n, '\0');
-  r.bytes(s.data(), n);
-  return s;
-}
 
 std::string num(double v) {
   char buf[32];
@@ -190,11 +178,11 @@ void DivergenceGuard::save(replay::ByteWriter& w) const {
   w.put<double>(lr_scale_);
   w.put<double>(good_lr_scale_);
   w.put<double>(previous_lr_scale_);
-  put_str(w, good_);
-  put_str(w, previous_);
+  w.str(good_);
+  w.str(previous_);
   w.put<uint32_t>(static_cast<uint32_t>(running_.size()));
   for (const auto& run : running_) {
-    put_str(w, run.name);
+    w.str(run.name);
     w.put<double>(run.mean);
     w.put<int64_t>(run.count);
   }
@@ -202,9 +190,9 @@ void DivergenceGuard::save(replay::ByteWriter& w) const {
   for (const auto& e : events_) {
     w.put<int64_t>(e.env_steps);
     w.put<int64_t>(e.update);
-    put_str(w, e.kind);
-    put_str(w, e.action);
-    put_str(w, e.reason);
+    w.str(e.kind);
+    w.str(e.action);
+    w.str(e.reason);
     w.put<double>(e.lr_scale);
   }
 }
@@ -221,12 +209,12 @@ void DivergenceGuard::load(replay::ByteReader& r) {
   lr_scale_ = r.get<double>();
   good_lr_scale_ = r.get<double>();
   previous_lr_scale_ = r.get<double>();
-  good_ = get_str(r);
-  previous_ = get_str(r);
+  good_ = r.str();
+  previous_ = r.str();
   const uint32_t nr = r.get<uint32_t>();
   r.expect_equal("guard spike metrics", static_cast<uint32_t>(running_.size()), nr);
   for (auto& run : running_) {
-    const std::string name = get_str(r);
+    const std::string name = r.str();
     if (name != run.name) r.shape_error("guard spike metric", run.name, name);
     run.mean = r.get<double>();
     run.count = r.get<int64_t>();
@@ -237,9 +225,9 @@ void DivergenceGuard::load(replay::ByteReader& r) {
     GuardEvent e;
     e.env_steps = r.get<int64_t>();
     e.update = r.get<int64_t>();
-    e.kind = get_str(r);
-    e.action = get_str(r);
-    e.reason = get_str(r);
+    e.kind = r.str();
+    e.action = r.str();
+    e.reason = r.str();
     e.lr_scale = r.get<double>();
     events_.push_back(std::move(e));
   }

@@ -4,19 +4,9 @@
 
 namespace keel::agents {
 
-void put_blob(replay::ByteWriter& w, const std::string& bytes) {
-  w.put<uint64_t>(bytes.size());
-  w.bytes(bytes.data(), bytes.size());
-}
+void put_blob(replay::ByteWriter& w, const std::string& bytes) { w.str(bytes); }
 
-std::string get_blob(replay::ByteReader& r) {
-  const uint64_t n = r.get<uint64_t>();
-  if (n > r.remaining())
-    r.shape_error("blob size", "<= " + std::to_string(r.remaining()), std::to_string(n));
-  std::string s(n, '\0');
-  r.bytes(s.data(), n);
-  return s;
-}
+std::string get_blob(replay::ByteReader& r) { return r.str(); }
 
 void save_modules(replay::ByteWriter& w, const nn::Bundle& bundle) {
   put_blob(w, nn::save_bytes(bundle));
