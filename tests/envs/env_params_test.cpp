@@ -74,7 +74,9 @@ TEST(VectorEnvParams, TakeEffectAtTheNextEpisodeAndContinueTheRngStream) {
   b.set_params(1, heavy, /*at_next_reset=*/true);
   b.step(act);
   a.step(act);
-  if (b.finished().empty()) EXPECT_EQ(a.observations().col(1), b.observations().col(1));
+  if (b.finished().empty()) {
+    EXPECT_EQ(a.observations().col(1), b.observations().col(1));
+  }
   bool diverged = false;
   for (int t = 0; t < 100 && !diverged; ++t) {
     a.step(act);
