@@ -221,6 +221,8 @@ bool ContinuousOffPolicyAgent::update(Metrics& metrics) {
 
   ScopedFlushDenormals ftz;
   set_lr_factor(lr_factor());
+  const std::vector<nn::Parameter*> params = learner_parameters();
+  update_ratio_.capture(params);
   for (int64_t i = 0; i < steps; ++i) {
     if (per_) {
       per_->sample(off_.batch_size, beta(), replay_rng_, batch_);
@@ -235,12 +237,25 @@ bool ContinuousOffPolicyAgent::update(Metrics& metrics) {
   metrics.clear();
   phase_metrics(metrics);
   if (per_) metrics.emplace_back("beta", beta());
+  metrics.emplace_back("param_norm", param_norm(params));
+  metrics.emplace_back("update_ratio", update_ratio_.ratio(params));
   return true;
+}
+
+std::vector<nn::Parameter*> ContinuousOffPolicyAgent::learner_parameters() {
+  std::vector<nn::Parameter*> all;
+  for (auto& [name, module] : learner_bundle().modules) {
+    const std::vector<nn::Parameter*> p = module->parameters();
+    all.insert(all.end(), p.begin(), p.end());
+  }
+  return all;
 }
 
 std::vector<std::string> ContinuousOffPolicyAgent::metric_names() const {
   std::vector<std::string> names = learner_metric_names();
   if (per_) names.push_back("beta");
+  names.push_back("param_norm");
+  names.push_back("update_ratio");
   return names;
 }
 

@@ -24,6 +24,7 @@
 #include <Eigen/Core>
 
 #include "agents/agent.h"
+#include "agents/common/health.h"
 #include "agents/common/nstep_recorder.h"
 #include "core/json.h"
 #include "core/rng.h"
@@ -154,7 +155,9 @@ class ContinuousOffPolicyAgent : public Agent {
   Eigen::MatrixXf unit_, next_obs_, stored_actions_;
   std::vector<float> discounts_;
   replay::Batch batch_;
+  std::vector<nn::Parameter*> learner_parameters();
   std::vector<float> td_abs_;
+  UpdateRatio update_ratio_;  // health figures over every learner module (targets included)
 };
 
 }  // namespace keel::agents

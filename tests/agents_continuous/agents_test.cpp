@@ -207,6 +207,24 @@ TEST_P(ContinuousVariant, ScaleLearningRateShowsInTheMetrics) {
   EXPECT_EQ(a->metric_names().size(), after.back().size());
 }
 
+TEST_P(ContinuousVariant, ReportsHealthFigures) {
+  auto v = envs::VectorEnv::make("Pendulum-v1", 2);
+  auto a = make(v, 9);
+  Eigen::MatrixXf obs = v.reset(9);
+  const auto updates = drive(*a, v, 60, obs);
+  ASSERT_FALSE(updates.empty());
+  auto figure = [](const Metrics& m, const std::string& name) {
+    for (const auto& [n, x] : m)
+      if (n == name) return x;
+    return std::nan("");
+  };
+  const Metrics& last = updates.back();
+  EXPECT_GT(figure(last, "param_norm"), 0.0);
+  // One phase of Adam steps moves the weights, but by far less than their own norm.
+  EXPECT_GT(figure(last, "update_ratio"), 0.0);
+  EXPECT_LT(figure(last, "update_ratio"), 0.5);
+}
+
 TEST_P(ContinuousVariant, PolicyFileActsAsTheDeterministicAgent) {
   auto v = envs::VectorEnv::make("Pendulum-v1", 2);
   auto a = make(v, 9);
