@@ -73,7 +73,8 @@ void ByteReader::bytes(void* p, size_t n) {
 
 std::string ByteReader::str() {
   const uint64_t n = get<uint64_t>();
-  if (n > remaining()) shape_error("string length", "<= " + std::to_string(remaining()), std::to_string(n));
+  if (n > remaining())
+    shape_error("string length", "<= " + std::to_string(remaining()), std::to_string(n));
   std::string s(n, '\0');
   bytes(s.data(), n);
   return s;

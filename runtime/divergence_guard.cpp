@@ -10,7 +10,6 @@
 namespace keel::runtime {
 namespace {
 
-
 std::string num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4g", v);

@@ -221,7 +221,7 @@ bool ContinuousOffPolicyAgent::update(Metrics& metrics) {
 
   ScopedFlushDenormals ftz;
   set_lr_factor(lr_factor());
-  const std::vector<nn::Parameter*> params = learner_parameters();
+  const std::vector<nn::Parameter*>& params = learner_parameters();
   update_ratio_.capture(params);
   for (int64_t i = 0; i < steps; ++i) {
     if (per_) {
@@ -242,13 +242,16 @@ bool ContinuousOffPolicyAgent::update(Metrics& metrics) {
   return true;
 }
 
-std::vector<nn::Parameter*> ContinuousOffPolicyAgent::learner_parameters() {
-  std::vector<nn::Parameter*> all;
-  for (auto& [name, module] : learner_bundle().modules) {
-    const std::vector<nn::Parameter*> p = module->parameters();
-    all.insert(all.end(), p.begin(), p.end());
+const std::vector<nn::Parameter*>& ContinuousOffPolicyAgent::learner_parameters() {
+  // Collected once: the modules are members, so their parameters never move (and updates then
+  // allocate nothing).
+  if (learner_params_.empty()) {
+    for (auto& [name, module] : learner_bundle().modules) {
+      const std::vector<nn::Parameter*> p = module->parameters();
+      learner_params_.insert(learner_params_.end(), p.begin(), p.end());
+    }
   }
-  return all;
+  return learner_params_;
 }
 
 std::vector<std::string> ContinuousOffPolicyAgent::metric_names() const {

@@ -155,7 +155,8 @@ class ContinuousOffPolicyAgent : public Agent {
   Eigen::MatrixXf unit_, next_obs_, stored_actions_;
   std::vector<float> discounts_;
   replay::Batch batch_;
-  std::vector<nn::Parameter*> learner_parameters();
+  const std::vector<nn::Parameter*>& learner_parameters();
+  std::vector<nn::Parameter*> learner_params_;
   std::vector<float> td_abs_;
   UpdateRatio update_ratio_;  // health figures over every learner module (targets included)
 };

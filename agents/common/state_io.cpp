@@ -4,9 +4,13 @@
 
 namespace keel::agents {
 
-void put_blob(replay::ByteWriter& w, const std::string& bytes) { w.str(bytes); }
+void put_blob(replay::ByteWriter& w, const std::string& bytes) {
+  w.str(bytes);
+}
 
-std::string get_blob(replay::ByteReader& r) { return r.str(); }
+std::string get_blob(replay::ByteReader& r) {
+  return r.str();
+}
 
 void save_modules(replay::ByteWriter& w, const nn::Bundle& bundle) {
   put_blob(w, nn::save_bytes(bundle));

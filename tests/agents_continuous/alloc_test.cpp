@@ -8,7 +8,6 @@
 #include "envs/vector_env.h"
 #include "tests/support/malloc_counter.h"
 
-
 namespace keel::agents {
 namespace {
 

@@ -8,7 +8,6 @@
 #include "nn/optim.h"
 #include "tests/support/malloc_counter.h"
 
-
 namespace keel::nn {
 namespace {
 

@@ -25,9 +25,13 @@ void* realloc(void* p, std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   return __libc_realloc(p, n);
 }
-void free(void* p) { __libc_free(p); }
+void free(void* p) {
+  __libc_free(p);
+}
 }
 
 namespace keel::testing_support {
-long allocation_count() { return g_allocations.load(std::memory_order_relaxed); }
+long allocation_count() {
+  return g_allocations.load(std::memory_order_relaxed);
+}
 }  // namespace keel::testing_support
