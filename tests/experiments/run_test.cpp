@@ -9,6 +9,7 @@
 #include "experiments/checkpoint_file.h"
 #include "experiments/config.h"
 #include "experiments/run.h"
+#include "tests/experiments/metrics_csv.h"
 
 namespace keel::experiments {
 namespace {
@@ -47,20 +48,7 @@ std::string error_of(const Json& j) {
   return "";
 }
 
-// metrics.csv without the wall-clock columns (wall_s, steps_per_s).
-std::vector<std::string> metrics_without_time(const std::string& dir) {
-  std::ifstream in(dir + "/metrics.csv");
-  std::vector<std::string> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::stringstream ss(line);
-    std::string cell, out;
-    for (int col = 0; std::getline(ss, cell, ','); ++col)
-      if (col != 1 && col != 2) out += cell + ",";
-    rows.push_back(out);
-  }
-  return rows;
-}
+using testing_support::metrics_without_time;
 
 TEST(Config, ResolvesDefaults) {
   const ExperimentConfig c = parse_config(tiny_config(), "test.json");

@@ -18,6 +18,7 @@
 #include "replay/checkpoint.h"
 #include "runtime/augmentation.h"
 #include "runtime/divergence_guard.h"
+#include "tests/experiments/metrics_csv.h"
 
 namespace keel::experiments {
 namespace {
@@ -262,20 +263,7 @@ Json with_every_block(Json cfg) {
   return cfg;
 }
 
-// metrics.csv without the wall-clock columns.
-std::vector<std::string> metrics_without_time(const std::string& dir) {
-  std::ifstream in(dir + "/metrics.csv");
-  std::vector<std::string> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::stringstream ss(line);
-    std::string cell, out;
-    for (int col = 0; std::getline(ss, cell, ','); ++col)
-      if (col != 1 && col != 2) out += cell + ",";
-    rows.push_back(out);
-  }
-  return rows;
-}
+using testing_support::metrics_without_time;
 
 class EveryBlock : public testing::TestWithParam<std::string> {};
 
