@@ -175,10 +175,10 @@ Json doctor(const std::string& run_dir) {
     return false;
   };
   // A figure that went non-finite after an update (NaN is written as an empty cell).
-  static const char* kWatched[] = {"loss",        "policy_loss", "value_loss",   "actor_loss",
-                                   "critic_loss", "grad_norm",   "param_norm",   "q_mean",
-                                   "entropy",     "approx_kl",   "update_ratio", "grad_norm_pi",
-                                   "grad_norm_vf"};
+  static const char* kWatched[] = {
+      "loss",         "policy_loss",  "value_loss",   "actor_loss",      "critic_loss",
+      "grad_norm",    "param_norm",   "q_mean",       "entropy",         "approx_kl",
+      "update_ratio", "grad_norm_pi", "grad_norm_vf", "actor_grad_norm", "critic_grad_norm"};
   Span bad;
   std::string bad_names;
   for (const char* name : kWatched) {
@@ -255,11 +255,16 @@ Json doctor(const std::string& run_dir) {
         s.extreme = std::isnan(s.extreme) ? v : std::max(s.extreme, v);
       }
     }
+    // SAC, TD3 and DDPG report critic_loss; the DQN family loss.
+    const bool actor_critic = t.col("critic_loss") >= 0;
     if (s.count >= 2)
       f.add("warning", "Q-values overestimate the returns", s.first, s.last, s.count,
             "predicted Q above the observed discounted return by up to " + num(s.extreme),
-            "agent.hyperparameters.double_q, target_update_interval (or tau), learning_rate, "
-            "n_step");
+            actor_critic
+                ? "agent.hyperparameters.n_critics (2: the minimum of twin critics), tau, "
+                  "critic_learning_rate, target_policy_noise (td3), n_step"
+                : "agent.hyperparameters.double_q, target_update_interval (or tau), learning_rate, "
+                  "n_step");
   }
   {  // Entropy collapse before the task is solved.
     const int c = t.col("entropy");

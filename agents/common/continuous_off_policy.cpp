@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 
+#include "agents/common/continuous_nets.h"
+#include "agents/common/critic_ensemble.h"
 #include "agents/common/state_io.h"
 #include "core/error.h"
 #include "core/fpu.h"
@@ -172,6 +175,7 @@ void ContinuousOffPolicyAgent::observe(const StepView& s) {
             .min(1.f)
             .matrix();
   }
+  record_episode_step(s);
   const replay::TransitionBatchView b{.size = n,
                                       .obs = s.obs.data(),
                                       .next_obs = next_obs_.data(),
@@ -189,6 +193,48 @@ void ContinuousOffPolicyAgent::observe(const StepView& s) {
   }
   env_steps_ += n;
   steps_since_phase_ += n;
+}
+
+// Env 0's step into the episode record; at the episode's end the critic's Q_1 of every step in one
+// batched forward (over the record's whole capacity, so its size, and with it the workspace, stays
+// put), and the episode's overestimation into the window.
+void ContinuousOffPolicyAgent::record_episode_step(const StepView& s) {
+  const int dim = obs_dim_ + act_dim_;
+  if (ep_len_ == ep_sa_.cols()) {
+    const Eigen::Index cap = std::max<Eigen::Index>(256, 2 * ep_sa_.cols());
+    ep_sa_.conservativeResize(dim, cap);
+    ep_sa_.rightCols(cap - ep_len_).setZero();
+    ep_r_.resize(static_cast<size_t>(cap));
+    ep_q_.resize(static_cast<size_t>(cap));
+    ep_acted_.resize(static_cast<size_t>(cap));
+  }
+  ep_sa_.col(ep_len_).head(obs_dim_) = s.obs.col(0);
+  ep_sa_.col(ep_len_).tail(act_dim_) = stored_actions_.col(0);
+  ep_r_[ep_len_] = s.rewards[0];
+  ep_acted_[ep_len_] = env_steps_ >= off_.learning_starts;  // act() chose it with the policy
+  ++ep_len_;
+  if (!s.terminated[0] && !s.truncated[0]) return;
+  const auto len = static_cast<size_t>(ep_len_);
+  ep_len_ = 0;
+  if (!critics()) return;
+  if (std::find(ep_acted_.begin(), ep_acted_.begin() + len, 1) == ep_acted_.begin() + len) return;
+  ScopedFlushDenormals ftz;
+  const Eigen::MatrixXf& q = critics()->q1(ep_sa_);
+  for (size_t t = 0; t < len; ++t)
+    ep_q_[t] =
+        ep_acted_[t] ? q(0, static_cast<Eigen::Index>(t)) : std::numeric_limits<float>::quiet_NaN();
+  overestimation_.push(
+      episode_overestimation(ep_q_.data(), ep_r_.data(), len, off_.gamma, s.terminated[0]));
+}
+
+double ContinuousOffPolicyAgent::dead_unit_fraction() {
+  int64_t dead = 0, total = 0;
+  count_actor_dead_units(batch_.obs, dead, total);
+  if (CriticEnsemble* c = critics()) {
+    stack_rows(batch_.obs, batch_.actions, health_sa_);
+    c->count_dead_units(health_sa_, dead, total);
+  }
+  return total > 0 ? static_cast<double>(dead) / static_cast<double>(total) : 0.0;
 }
 
 replay::TransitionSink& ContinuousOffPolicyAgent::sink() {
@@ -234,11 +280,14 @@ bool ContinuousOffPolicyAgent::update(Metrics& metrics) {
       gradient_step(batch_, nullptr);
     }
   }
-  metrics.clear();
-  phase_metrics(metrics);
-  if (per_) metrics.emplace_back("beta", beta());
-  metrics.emplace_back("param_norm", param_norm(params));
-  metrics.emplace_back("update_ratio", update_ratio_.ratio(params));
+  MetricWriter out(metrics);
+  phase_metrics(out);
+  if (per_) out.add("beta", beta());
+  out.add("param_norm", param_norm(params));
+  out.add("update_ratio", update_ratio_.ratio(params));
+  out.add("q_overestimation", overestimation_.mean());
+  out.add("dead_units", dead_unit_fraction());
+  out.finish();
   return true;
 }
 
@@ -259,6 +308,8 @@ std::vector<std::string> ContinuousOffPolicyAgent::metric_names() const {
   if (per_) names.push_back("beta");
   names.push_back("param_norm");
   names.push_back("update_ratio");
+  names.push_back("q_overestimation");
+  names.push_back("dead_units");
   return names;
 }
 
@@ -273,8 +324,8 @@ void ContinuousOffPolicyAgent::scale_learning_rate(double factor) {
 // --- checkpoints ----------------------------------------------------------------------------
 
 namespace {
-constexpr uint32_t kStateTag = 0x31504f43;    // "COP1"
-constexpr uint32_t kLearnerTag = 0x314c4f43;  // "COL1"
+constexpr uint32_t kStateTag = 0x32504f43;    // "COP2" (COP1: without the health trackers)
+constexpr uint32_t kLearnerTag = 0x324c4f43;  // "COL2" (COL1: TD3 without its last actor figure)
 }  // namespace
 
 void ContinuousOffPolicyAgent::save_learner(replay::ByteWriter& w) const {
@@ -313,6 +364,14 @@ void ContinuousOffPolicyAgent::save(replay::ByteWriter& w) const {
   save_exploration(w);
   put_blob(w, per_ ? per_->save_bytes() : uniform_->save_bytes());
   if (nstep_) self.nstep_->save(w);
+  const std::vector<double> window = overestimation_.values();
+  w.put<uint32_t>(static_cast<uint32_t>(window.size()));
+  for (double x : window) w.put<double>(x);
+  w.put<int64_t>(ep_sa_.cols());  // the record's capacity: the critic sees the same batch width
+  w.put<int64_t>(ep_len_);
+  w.bytes(ep_sa_.data(), sizeof(float) * static_cast<size_t>(ep_sa_.rows() * ep_len_));
+  w.bytes(ep_r_.data(), sizeof(float) * static_cast<size_t>(ep_len_));
+  w.bytes(ep_acted_.data(), static_cast<size_t>(ep_len_));
 }
 
 void ContinuousOffPolicyAgent::load(replay::ByteReader& r) {
@@ -335,6 +394,25 @@ void ContinuousOffPolicyAgent::load(replay::ByteReader& r) {
     uniform_->load_bytes(replay, nullptr, r.where());
   }
   if (nstep_) nstep_->load(r);
+  const uint32_t no = r.get<uint32_t>();
+  if (no > OverestimationWindow::kSize)
+    r.shape_error("overestimation window", "<= 20", std::to_string(no));
+  std::vector<double> window(no);
+  for (double& x : window) x = r.get<double>();
+  overestimation_.assign(window);
+  const int64_t cap = r.get<int64_t>(), len = r.get<int64_t>();
+  const int dim = obs_dim_ + act_dim_;
+  if (cap < 0 || cap > (int64_t{1} << 24) || len < 0 || len > cap)
+    r.shape_error("episode record", "0 <= length <= capacity <= 2^24",
+                  std::to_string(len) + " of " + std::to_string(cap));
+  ep_sa_.setZero(dim, cap);
+  ep_r_.assign(static_cast<size_t>(cap), 0.f);
+  ep_q_.assign(static_cast<size_t>(cap), 0.f);
+  ep_acted_.assign(static_cast<size_t>(cap), 0);
+  ep_len_ = len;
+  r.bytes(ep_sa_.data(), sizeof(float) * static_cast<size_t>(dim * len));
+  r.bytes(ep_r_.data(), sizeof(float) * static_cast<size_t>(len));
+  r.bytes(ep_acted_.data(), static_cast<size_t>(len));
   set_lr_factor(lr_factor());  // the schedule's point is env_steps_
 }
 

@@ -10,8 +10,14 @@
 //   update    every train_freq env steps, once past learning_starts: gradient_steps minibatch steps
 //             (-1: as many as env steps since the last phase); the learning rates follow
 //             lr_schedule (SB3's "lin_X": X → 0 over training) times scale_learning_rate()
-//   save      the complete state (learner, RNG streams, exploration, replay, n-step windows);
-//             save_learner just the learner (networks, targets, optimizers, counters)
+//   health    every phase also reports param_norm and update_ratio (all learner modules),
+//             dead_units (actor and online critics on the phase's last batch) and q_overestimation
+//             (env 0's finished episodes: Q_1(s, a) of each step, evaluated by the critic in one
+//             batched forward when the episode ends, against the discounted return that followed;
+//             agents/common/health.h); the algorithms add actor_grad_norm and critic_grad_norm
+//   save      the complete state (learner, RNG streams, exploration, replay, n-step windows, the
+//             overestimation window and env 0's episode so far); save_learner just the learner
+//             (networks, targets, optimizers, counters)
 //   policy    the deterministic actor as a policy file with a tanh head scaled to the env's bounds
 #pragma once
 
@@ -33,6 +39,8 @@
 #include "replay/uniform_replay.h"
 
 namespace keel::agents {
+
+class CriticEnsemble;
 
 // The replay and schedule knobs (SB3's names and defaults for SAC and TD3).
 struct OffPolicyConfig {
@@ -112,7 +120,7 @@ class ContinuousOffPolicyAgent : public Agent {
   virtual void gradient_step(const replay::Batch& batch, std::vector<float>* td_abs) = 0;
   // The phase's figures (means over its gradient steps; the algorithm resets its sums here).
   virtual std::vector<std::string> learner_metric_names() const = 0;
-  virtual void phase_metrics(Metrics& m) = 0;
+  virtual void phase_metrics(MetricWriter& m) = 0;
   // Networks, targets and optimizers; counters (e.g. updates done) beside them.
   virtual nn::Bundle learner_bundle() = 0;
   virtual void save_counters(replay::ByteWriter& w) const = 0;
@@ -125,6 +133,12 @@ class ContinuousOffPolicyAgent : public Agent {
   virtual void on_episode_end(int /*env*/) {}
   // The deterministic actor before its tanh (layers and hidden activation of the policy file).
   virtual void export_actor(PolicyFile& out) const = 0;
+  // The critics (Q_1 for the overestimation figure, their hidden units for dead_units); null:
+  // none (q_overestimation stays NaN).
+  virtual CriticEnsemble* critics() { return nullptr; }
+  // Adds the actor's dead hidden units on the batch obs (count_dead_units in health.h).
+  virtual void count_actor_dead_units(const Eigen::MatrixXf& /*obs*/, int64_t& /*dead*/,
+                                      int64_t& /*total*/) {}
 
   const OffPolicyConfig& off_policy() const { return off_; }
   double lr_factor() const;  // schedule × scale_learning_rate factors
@@ -159,6 +173,17 @@ class ContinuousOffPolicyAgent : public Agent {
   std::vector<nn::Parameter*> learner_params_;
   std::vector<float> td_abs_;
   UpdateRatio update_ratio_;  // health figures over every learner module (targets included)
+
+  // Q overestimation: env 0's episode so far — [obs; action] columns (capacity grows by
+  // doubling, then stays), rewards, whether the policy chose the action (not the random phase).
+  void record_episode_step(const StepView& s);
+  double dead_unit_fraction();
+  Eigen::MatrixXf ep_sa_;
+  std::vector<float> ep_r_, ep_q_;
+  std::vector<uint8_t> ep_acted_;
+  int64_t ep_len_ = 0;
+  OverestimationWindow overestimation_;
+  Eigen::MatrixXf health_sa_;
 };
 
 }  // namespace keel::agents

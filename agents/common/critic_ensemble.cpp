@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "agents/common/health.h"
 #include "nn/ops.h"
+#include "nn/stability.h"
 
 namespace keel::agents {
 
@@ -16,13 +18,13 @@ CriticEnsemble::CriticEnsemble(int n, int input_dim, const std::vector<int>& hid
                                 nn::Activation::kIdentity, init_rng));
     target_.push_back(online_.back());
   }
-  std::vector<nn::Parameter*> params;
   for (int i = 0; i < n; ++i) {
     sync_.emplace_back(online_[i], target_[i]);
-    for (nn::Parameter* p : online_[i].parameters()) params.push_back(p);
+    for (nn::Parameter* p : online_[i].parameters()) params_.push_back(p);
   }
-  opt_.emplace(params, nn::AdamOptions{.eps = adam_eps});
+  opt_.emplace(params_, nn::AdamOptions{.eps = adam_eps});
   ws_.resize(n);
+  health_ws_.resize(n);
 }
 
 const Eigen::MatrixXf& CriticEnsemble::target_min(const Eigen::MatrixXf& sa) {
@@ -59,6 +61,7 @@ CriticEnsemble::StepStats CriticEnsemble::train(const Eigen::MatrixXf& sa, const
   }
   if (scale != 1.f) loss = scale * loss;
   tape_.backward(loss);
+  st.grad_norm = nn::global_grad_norm(params_);
   opt_->step();
   st.loss = loss.item();
   return st;
@@ -68,6 +71,14 @@ nn::Var CriticEnsemble::frozen_min(nn::Tape& t, nn::Var sa) {
   nn::Var q = forward_frozen(t, online_[0], sa);
   for (size_t i = 1; i < online_.size(); ++i) q = nn::minimum(q, forward_frozen(t, online_[i], sa));
   return q;
+}
+
+void CriticEnsemble::count_dead_units(const Eigen::MatrixXf& sa, int64_t& dead, int64_t& total) {
+  for (size_t i = 0; i < online_.size(); ++i) {
+    infer(online_[i], sa, health_ws_[i]);
+    for (size_t l = 0; l + 1 < health_ws_[i].size(); ++l)  // the hidden layers' outputs
+      agents::count_dead_units(health_ws_[i][l], online_[i].spec().activation, dead, total);
+  }
 }
 
 void CriticEnsemble::update_targets(float tau) {

@@ -2,6 +2,7 @@
 // Polyak-averaged target copy, trained by one Adam — the critic half of SAC, TD3 and DDPG.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,7 +29,8 @@ class CriticEnsemble {
 
   struct StepStats {
     float loss = 0;
-    double q_mean = 0;  // mean Q_1(s, a) of the batch
+    double q_mean = 0;     // mean Q_1(s, a) of the batch
+    double grad_norm = 0;  // ‖∇‖ of the loss over every critic's weights (nothing clips it)
   };
   // One Adam step on scale · Σ_i mean(w ⊙ (Q_i(sa) − y)²), w the importance weights (null: 1).
   // td_abs (if given) gets mean_i |Q_i − y| per sample.
@@ -38,6 +40,11 @@ class CriticEnsemble {
   // On a caller's tape with the weights as constants (only sa gets a gradient): Q_1, or min_i Q_i.
   nn::Var frozen_q1(nn::Tape& t, nn::Var sa) { return forward_frozen(t, online_[0], sa); }
   nn::Var frozen_min(nn::Tape& t, nn::Var sa);
+
+  // Q_1(sa) without a tape (1 × B; valid until the next call), for the overestimation figure.
+  const Eigen::MatrixXf& q1(const Eigen::MatrixXf& sa) { return infer(online_[0], sa, q1_ws_); }
+  // Adds every online critic's dead hidden units on the batch sa (agents/common/health.h).
+  void count_dead_units(const Eigen::MatrixXf& sa, int64_t& dead, int64_t& total);
 
   void update_targets(float tau);
   void set_lr(float lr) { opt_->set_lr(lr); }
@@ -49,7 +56,9 @@ class CriticEnsemble {
   std::vector<TargetNet> sync_;
   std::optional<nn::Adam> opt_;
   nn::Tape tape_;
-  std::vector<MlpWorkspace> ws_;
+  std::vector<nn::Parameter*> params_;  // every online critic's
+  std::vector<MlpWorkspace> ws_, health_ws_;
+  MlpWorkspace q1_ws_;
   Eigen::MatrixXf q_min_, w_;
 };
 

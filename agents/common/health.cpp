@@ -1,6 +1,7 @@
 #include "agents/common/health.h"
 
 #include <cmath>
+#include <limits>
 
 namespace keel::agents {
 
@@ -46,6 +47,47 @@ double dead_unit_fraction(nn::Mlp& net, const Eigen::MatrixXf& x) {
     a.swap(b);
   }
   return total > 0 ? static_cast<double>(dead) / static_cast<double>(total) : 0.0;
+}
+
+double episode_overestimation(const float* q, const float* rewards, size_t length, double gamma,
+                              bool terminated) {
+  const size_t tail =
+      terminated ? 0 : static_cast<size_t>(std::ceil(std::log(0.01) / std::log(gamma)));
+  double g = 0, diff = 0;
+  int64_t count = 0;
+  for (size_t t = length; t-- > 0;) {
+    g = rewards[t] + gamma * g;
+    if (length - t < tail || std::isnan(q[t])) continue;
+    diff += q[t] - g;
+    ++count;
+  }
+  return count > 0 ? diff / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
+}
+
+void OverestimationWindow::push(double episode) {
+  if (std::isnan(episode)) return;
+  ring_[head_] = episode;
+  head_ = (head_ + 1) % kSize;
+  if (count_ < kSize) ++count_;
+}
+
+double OverestimationWindow::mean() const {
+  if (count_ == 0) return std::numeric_limits<double>::quiet_NaN();
+  double sum = 0;  // oldest first, the order DQN has always summed in
+  for (size_t i = 0; i < count_; ++i) sum += ring_[(head_ + kSize - count_ + i) % kSize];
+  return sum / static_cast<double>(count_);
+}
+
+std::vector<double> OverestimationWindow::values() const {
+  std::vector<double> v;
+  v.reserve(count_);
+  for (size_t i = 0; i < count_; ++i) v.push_back(ring_[(head_ + kSize - count_ + i) % kSize]);
+  return v;
+}
+
+void OverestimationWindow::assign(const std::vector<double>& oldest_first) {
+  clear();
+  for (double x : oldest_first) push(x);
 }
 
 }  // namespace keel::agents

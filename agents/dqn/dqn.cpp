@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 #include <limits>
 #include <optional>
 #include <span>
@@ -357,11 +356,9 @@ class Dqn final : public Agent {
     norm_sum += norm;
   }
 
-  // Q overestimation (as in Fujimoto et al. 2018 / van Hasselt et al. 2016): the Q predicted for
-  // each action taken against the discounted return that actually followed it. Terminated
-  // episodes count every step; truncated ones only the steps whose unseen tail weighs < 1%
-  // (γ^(T−t) < 0.01). The figure is the mean of (predicted − observed) over the last 20 episodes
-  // that gave any step; NaN until one has.
+  // Q overestimation: the Q predicted for each action taken (when it was taken) against the
+  // discounted return that actually followed it, per finished episode (agents/common/health.h:
+  // episode_overestimation), over the last 20 episodes that gave any step; NaN until one has.
   void track_returns(const StepView& s) {
     const auto n = static_cast<size_t>(s.rewards.size());
     if (ep_q_.size() != n) {
@@ -373,21 +370,8 @@ class Dqn final : public Agent {
                                              : std::numeric_limits<float>::quiet_NaN());
       ep_r_[e].push_back(s.rewards[e]);
       if (!s.terminated[e] && !s.truncated[e]) continue;
-      const size_t len = ep_r_[e].size();
-      const size_t tail =
-          s.terminated[e] ? 0 : static_cast<size_t>(std::ceil(std::log(0.01) / std::log(c_.gamma)));
-      double g = 0, diff = 0;
-      int64_t count = 0;
-      for (size_t t = len; t-- > 0;) {
-        g = ep_r_[e][t] + c_.gamma * g;
-        if (len - t < tail || std::isnan(ep_q_[e][t])) continue;
-        diff += ep_q_[e][t] - g;
-        ++count;
-      }
-      if (count > 0) {
-        overestimation_.push_back(diff / static_cast<double>(count));
-        if (overestimation_.size() > 20) overestimation_.pop_front();
-      }
+      overestimation_.push(episode_overestimation(ep_q_[e].data(), ep_r_[e].data(), ep_r_[e].size(),
+                                                  c_.gamma, s.terminated[e]));
       ep_q_[e].clear();
       ep_r_[e].clear();
     }
@@ -395,12 +379,7 @@ class Dqn final : public Agent {
   }
   // Adam's rate against the configured one (1 exactly unless scale_learning_rate was called).
   double lr_scale() const { return opt_.lr() / static_cast<float>(c_.learning_rate); }
-  double q_overestimation() const {
-    if (overestimation_.empty()) return std::numeric_limits<double>::quiet_NaN();
-    double sum = 0;
-    for (double x : overestimation_) sum += x;
-    return sum / static_cast<double>(overestimation_.size());
-  }
+  double q_overestimation() const { return overestimation_.mean(); }
 
   // n-step windows live inside VectorNStep; to checkpoint them we keep each env's last n_step
   // (obs, action, reward) here and replay the pending ones into a fresh VectorNStep on load.
@@ -429,7 +408,7 @@ class Dqn final : public Agent {
   UpdateRatio update_ratio_;
   std::vector<float> acted_q_;                   // Q of the actions just chosen (overestimation)
   std::vector<std::vector<float>> ep_q_, ep_r_;  // per env: this episode's predictions, rewards
-  std::deque<double> overestimation_;            // last episodes' mean (predicted − observed)
+  OverestimationWindow overestimation_;          // last episodes' mean (predicted − observed)
   int64_t steps_since_phase_ = 0;                // env steps since the last update phase
   int64_t pending_target_updates_ = 0;           // target updates due, applied at the next phase
 
@@ -466,7 +445,7 @@ void Dqn::save(replay::ByteWriter& w) const {
   w.rng(explore_rng_.state());
   w.rng(replay_rng_.state());
   w.put<uint32_t>(static_cast<uint32_t>(overestimation_.size()));
-  for (double x : overestimation_) w.put<double>(x);
+  for (double x : overestimation_.values()) w.put<double>(x);
   w.put<uint32_t>(static_cast<uint32_t>(ep_q_.size()));
   for (size_t e = 0; e < ep_q_.size(); ++e) {
     w.put<uint64_t>(ep_q_[e].size());
@@ -502,10 +481,12 @@ void Dqn::load(replay::ByteReader& r) {
   load_modules(r, nn::Bundle{{{"q", &q_}, {"target", &target_}}, {{"adam", &opt_}}});
   explore_rng_.set_state(r.rng());
   replay_rng_.set_state(r.rng());
-  overestimation_.clear();
   const uint32_t no = r.get<uint32_t>();
-  if (no > 20) r.shape_error("overestimation window", "<= 20", std::to_string(no));
-  for (uint32_t i = 0; i < no; ++i) overestimation_.push_back(r.get<double>());
+  if (no > OverestimationWindow::kSize)
+    r.shape_error("overestimation window", "<= 20", std::to_string(no));
+  std::vector<double> window(no);
+  for (double& x : window) x = r.get<double>();
+  overestimation_.assign(window);
   const uint32_t ne = r.get<uint32_t>();
   if (ne != 0) r.expect_equal("episode trackers", setup_.num_envs, static_cast<int>(ne));
   ep_q_.assign(ne, {});

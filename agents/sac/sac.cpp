@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "nn/ops.h"
 #include "nn/optim.h"
+#include "nn/stability.h"
 #include "replay/checkpoint.h"
 
 namespace keel::agents {
@@ -176,7 +177,8 @@ class Sac final : public ContinuousOffPolicyAgent {
                  nn::parse_activation(c.net.activation), static_cast<float>(c.net.adam_eps),
                  init_rng_),
         log_alpha_(c.auto_alpha ? c.alpha_init : std::max(c.alpha_init, 1e-30)),
-        actor_opt_(actor_parameters(), nn::AdamOptions{.eps = static_cast<float>(c.net.adam_eps)}),
+        actor_params_(actor_parameters()),
+        actor_opt_(actor_params_, nn::AdamOptions{.eps = static_cast<float>(c.net.adam_eps)}),
         alpha_opt_(log_alpha_.parameters(),
                    nn::AdamOptions{.eps = static_cast<float>(c.net.adam_eps)}) {
     set_lr_factor(1.0);
@@ -305,6 +307,7 @@ class Sac final : public ContinuousOffPolicyAgent {
     nn::Var actor_loss = nn::mean(alpha * logp - q_pi);
     actor_opt_.zero_grad();
     atape_.backward(actor_loss);
+    actor_grad_norm_sum_ += nn::global_grad_norm(actor_params_);
     actor_opt_.step();
 
     // 6. Targets.
@@ -312,6 +315,7 @@ class Sac final : public ContinuousOffPolicyAgent {
       critics_.update_targets(static_cast<float>(c_.off.tau));
 
     critic_loss_sum_ += critic.loss;
+    critic_grad_norm_sum_ += critic.grad_norm;
     q_sum_ += critic.q_mean;
     actor_loss_sum_ += actor_loss.item();
     alpha_sum_ += alpha;
@@ -323,19 +327,24 @@ class Sac final : public ContinuousOffPolicyAgent {
     std::vector<std::string> n = {"critic_loss", "actor_loss", "q_mean", "entropy", "alpha"};
     if (c_.auto_alpha) n.push_back("alpha_loss");
     n.push_back("learning_rate");
+    n.push_back("actor_grad_norm");
+    n.push_back("critic_grad_norm");
     return n;
   }
 
-  void phase_metrics(Metrics& m) override {
+  void phase_metrics(MetricWriter& m) override {
     const double k = std::max<int64_t>(steps_, 1);
-    m.emplace_back("critic_loss", critic_loss_sum_ / k);
-    m.emplace_back("actor_loss", actor_loss_sum_ / k);
-    m.emplace_back("q_mean", q_sum_ / k);
-    m.emplace_back("entropy", entropy_sum_ / k);
-    m.emplace_back("alpha", alpha_sum_ / k);
-    if (c_.auto_alpha) m.emplace_back("alpha_loss", alpha_loss_sum_ / k);
-    m.emplace_back("learning_rate", actor_opt_.lr());
+    m.add("critic_loss", critic_loss_sum_ / k);
+    m.add("actor_loss", actor_loss_sum_ / k);
+    m.add("q_mean", q_sum_ / k);
+    m.add("entropy", entropy_sum_ / k);
+    m.add("alpha", alpha_sum_ / k);
+    if (c_.auto_alpha) m.add("alpha_loss", alpha_loss_sum_ / k);
+    m.add("learning_rate", actor_opt_.lr());
+    m.add("actor_grad_norm", actor_grad_norm_sum_ / k);
+    m.add("critic_grad_norm", critic_grad_norm_sum_ / k);
     critic_loss_sum_ = actor_loss_sum_ = q_sum_ = entropy_sum_ = alpha_sum_ = alpha_loss_sum_ = 0;
+    actor_grad_norm_sum_ = critic_grad_norm_sum_ = 0;
     steps_ = 0;
   }
 
@@ -371,6 +380,14 @@ class Sac final : public ContinuousOffPolicyAgent {
     const nn::Linear& h = const_cast<nn::Mlp&>(head_).layers().front();
     p.weights.push_back(h.weight.value.topRows(act_dim_));
     p.biases.push_back(h.bias.value.col(0).head(act_dim_));
+  }
+
+  CriticEnsemble* critics() override { return &critics_; }
+  // The trunk's layers all end in the hidden activation (the head is the output layer).
+  void count_actor_dead_units(const Eigen::MatrixXf& obs, int64_t& dead, int64_t& total) override {
+    infer(trunk_, obs, ws_health_);
+    for (const Eigen::MatrixXf& h : ws_health_)
+      count_dead_units(h, trunk_.spec().activation, dead, total);
   }
 
   // gSDE exploration matrices: redrawn when a new sampling period starts, saved with the state.
@@ -418,17 +435,18 @@ class Sac final : public ContinuousOffPolicyAgent {
   SdeLogStd sde_;
   CriticEnsemble critics_;
   LogAlpha log_alpha_;
+  std::vector<nn::Parameter*> actor_params_;  // trunk, head (and gSDE's log-std)
   nn::Adam actor_opt_, alpha_opt_;
   int64_t n_updates_ = 0;
 
   // Phase sums.
   double critic_loss_sum_ = 0, actor_loss_sum_ = 0, q_sum_ = 0, entropy_sum_ = 0, alpha_sum_ = 0,
-         alpha_loss_sum_ = 0;
+         alpha_loss_sum_ = 0, actor_grad_norm_sum_ = 0, critic_grad_norm_sum_ = 0;
   int64_t steps_ = 0;
 
   // Scratch, reused every step.
   nn::Tape atape_;
-  MlpWorkspace ws_act_, ws_act_head_, ws_next_, ws_next_head_;
+  MlpWorkspace ws_act_, ws_act_head_, ws_next_, ws_next_head_, ws_health_;
   Eigen::MatrixXf eps_, gauss_, next_a_, next_logp_, sa_, y_;
   // gSDE
   std::vector<Eigen::MatrixXf> explore_mats_;  // per env, A × H

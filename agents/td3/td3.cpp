@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "nn/ops.h"
 #include "nn/optim.h"
+#include "nn/stability.h"
 #include "replay/checkpoint.h"
 
 namespace keel::agents {
@@ -70,7 +71,7 @@ class Td3 final : public ContinuousOffPolicyAgent {
         critics_(c.n_critics, obs_dim_ + act_dim_, c.net.critic_arch(),
                  nn::parse_activation(c.net.activation), static_cast<float>(c.net.adam_eps),
                  init_rng_),
-        actor_opt_(actor_.parameters(), nn::AdamOptions{.eps = static_cast<float>(c.net.adam_eps)}),
+        actor_opt_(actor_params_, nn::AdamOptions{.eps = static_cast<float>(c.net.adam_eps)}),
         noise_(c.noise, act_dim_, s.num_envs) {
     set_lr_factor(1.0);
   }
@@ -108,6 +109,7 @@ class Td3 final : public ContinuousOffPolicyAgent {
     stack_rows(b.obs, b.actions, sa_);
     const auto critic = critics_.train(sa_, y_, td_abs ? &b.weights : nullptr, 1.f, td_abs);
     critic_loss_sum_ += critic.loss;
+    critic_grad_norm_sum_ += critic.grad_norm;
     q_sum_ += critic.q_mean;
     ++steps_;
 
@@ -120,6 +122,7 @@ class Td3 final : public ContinuousOffPolicyAgent {
     nn::Var actor_loss = -nn::mean(critics_.frozen_q1(tape_, nn::concat({obs, a})));
     actor_opt_.zero_grad();
     tape_.backward(actor_loss);
+    actor_grad_norm_sum_ += nn::global_grad_norm(actor_params_);
     actor_opt_.step();
     const auto tau = static_cast<float>(c_.off.tau);
     critics_.update_targets(tau);
@@ -129,15 +132,22 @@ class Td3 final : public ContinuousOffPolicyAgent {
   }
 
   std::vector<std::string> learner_metric_names() const override {
-    return {"critic_loss", "actor_loss", "q_mean", "learning_rate"};
+    return {"critic_loss",   "actor_loss",      "q_mean",
+            "learning_rate", "actor_grad_norm", "critic_grad_norm"};
   }
 
-  void phase_metrics(Metrics& m) override {
-    m.emplace_back("critic_loss", critic_loss_sum_ / std::max<int64_t>(steps_, 1));
-    m.emplace_back("actor_loss", actor_loss_sum_ / std::max<int64_t>(actor_steps_, 1));
-    m.emplace_back("q_mean", q_sum_ / std::max<int64_t>(steps_, 1));
-    m.emplace_back("learning_rate", actor_opt_.lr());
-    critic_loss_sum_ = actor_loss_sum_ = q_sum_ = 0;
+  void phase_metrics(MetricWriter& m) override {
+    m.add("critic_loss", critic_loss_sum_ / std::max<int64_t>(steps_, 1));
+    m.add("actor_loss", actor_loss_sum_ / std::max<int64_t>(actor_steps_, 1));
+    m.add("q_mean", q_sum_ / std::max<int64_t>(steps_, 1));
+    m.add("learning_rate", actor_opt_.lr());
+    // The actor steps every policy_delay-th gradient step: the mean over this phase's actor
+    // steps, or, in a phase without one, the last phase's figure (0 before the first).
+    if (actor_steps_ > 0)
+      actor_grad_norm_ = actor_grad_norm_sum_ / static_cast<double>(actor_steps_);
+    m.add("actor_grad_norm", actor_grad_norm_);
+    m.add("critic_grad_norm", critic_grad_norm_sum_ / std::max<int64_t>(steps_, 1));
+    critic_loss_sum_ = actor_loss_sum_ = q_sum_ = actor_grad_norm_sum_ = critic_grad_norm_sum_ = 0;
     steps_ = actor_steps_ = 0;
   }
 
@@ -149,14 +159,27 @@ class Td3 final : public ContinuousOffPolicyAgent {
     critics_.add_to(b);
     return b;
   }
-  void save_counters(replay::ByteWriter& w) const override { w.put(n_updates_); }
-  void load_counters(replay::ByteReader& r) override { n_updates_ = r.get<int64_t>(); }
+  void save_counters(replay::ByteWriter& w) const override {
+    w.put(n_updates_);
+    w.put(actor_grad_norm_);
+  }
+  void load_counters(replay::ByteReader& r) override {
+    n_updates_ = r.get<int64_t>();
+    actor_grad_norm_ = r.get<double>();
+  }
   void save_exploration(replay::ByteWriter& w) const override { noise_.save(w); }
   void load_exploration(replay::ByteReader& r) override { noise_.load(r); }
 
   void set_lr_factor(double f) override {
     actor_opt_.set_lr(static_cast<float>(c_.net.actor_lr() * f));
     critics_.set_lr(static_cast<float>(c_.net.critic_lr() * f));
+  }
+
+  CriticEnsemble* critics() override { return &critics_; }
+  void count_actor_dead_units(const Eigen::MatrixXf& obs, int64_t& dead, int64_t& total) override {
+    infer(actor_, obs, ws_health_);
+    for (size_t l = 0; l + 1 < ws_health_.size(); ++l)  // the hidden layers' outputs
+      count_dead_units(ws_health_[l], actor_.spec().activation, dead, total);
   }
 
   // The actor without its tanh: the policy file applies tanh and the scaling to the env's bounds.
@@ -176,17 +199,20 @@ class Td3 final : public ContinuousOffPolicyAgent {
   nn::Mlp actor_, actor_target_;
   TargetNet actor_sync_;
   CriticEnsemble critics_;
+  std::vector<nn::Parameter*> actor_params_ = actor_.parameters();
   nn::Adam actor_opt_;
   ActionNoise noise_;
   int64_t n_updates_ = 0;
+  double actor_grad_norm_ = 0;  // the last phase's with an actor step
 
   // Phase sums.
-  double critic_loss_sum_ = 0, actor_loss_sum_ = 0, q_sum_ = 0;
+  double critic_loss_sum_ = 0, actor_loss_sum_ = 0, q_sum_ = 0, actor_grad_norm_sum_ = 0,
+         critic_grad_norm_sum_ = 0;
   int64_t steps_ = 0, actor_steps_ = 0;
 
   // Scratch, reused every step.
   nn::Tape tape_;
-  MlpWorkspace ws_act_, ws_next_;
+  MlpWorkspace ws_act_, ws_next_, ws_health_;
   Eigen::MatrixXf next_a_, sa_, y_;
 };
 

@@ -34,8 +34,8 @@ class Recorder final : public ContinuousOffPolicyAgent {
     if (td_abs) std::fill(td_abs->begin(), td_abs->end(), 1.f);
   }
   std::vector<std::string> learner_metric_names() const override { return {"steps"}; }
-  void phase_metrics(Metrics& m) override {
-    m.emplace_back("steps", phase_steps);
+  void phase_metrics(MetricWriter& m) override {
+    m.add("steps", phase_steps);
     phase_steps = 0;
   }
   nn::Bundle learner_bundle() override { return {}; }
@@ -191,10 +191,14 @@ TEST(ContinuousOffPolicy, TrainFreqGradientStepsAndLearningStarts) {
     if (agent.update(m)) {
       ++phases;
       // The recorder's own figure, then the base's health figures.
-      ASSERT_EQ(m.size(), 3u);
+      ASSERT_EQ(m.size(), 5u);
       EXPECT_EQ(m[0].second, 3.0);
       EXPECT_EQ(m[1].first, "param_norm");
       EXPECT_EQ(m[2].first, "update_ratio");
+      EXPECT_EQ(m[3].first, "q_overestimation");  // NaN: the recorder has no critic
+      EXPECT_TRUE(std::isnan(m[3].second));
+      EXPECT_EQ(m[4].first, "dead_units");
+      EXPECT_EQ(agent.metric_names().size(), m.size());
     }
   }
   EXPECT_EQ(phases, 3);  // after steps 12, 16, 20 (steps 4 and 8 are not past learning_starts)
