@@ -35,6 +35,16 @@ std::string DivergenceGuard::snapshot_of(const agents::Agent& agent) const {
   return s;
 }
 
+// Some learner states carry the env-step count they were saved at (DQN's and IMPALA's, for the
+// actors' schedules); a rollback must not rewind it, or ε, learning_starts, β and learning-rate
+// schedules would replay the steps since the snapshot. The agent keeps its true count.
+void DivergenceGuard::restore(agents::Agent& agent, const std::string& state, const char* what) {
+  const int64_t env_steps = agent.env_steps();
+  replay::ByteReader r(state, what);
+  agent.load_learner(r);
+  agent.set_env_steps(env_steps);
+}
+
 void DivergenceGuard::start(agents::Agent& agent) {
   good_ = snapshot_of(agent);
   good_lr_scale_ = lr_scale_;
@@ -106,8 +116,7 @@ bool DivergenceGuard::after_update(agents::Agent& agent, const agents::Metrics& 
                   "fewer than stability.max_skips = " + std::to_string(o_.max_skips),
                   std::to_string(skips_in_row_));
     }
-    replay::ByteReader r(previous_, "stability guard: previous learner state");
-    agent.load_learner(r);
+    restore(agent, previous_, "stability guard: previous learner state");
     if (lr_scale_ != previous_lr_scale_) agent.scale_learning_rate(lr_scale_ / previous_lr_scale_);
     record(e);
     return false;
@@ -125,8 +134,7 @@ bool DivergenceGuard::after_update(agents::Agent& agent, const agents::Metrics& 
     }
     lr_scale_ *= o_.lr_factor;
     e.lr_scale = lr_scale_;
-    replay::ByteReader r(good_, "stability guard: last good learner state");
-    agent.load_learner(r);
+    restore(agent, good_, "stability guard: last good learner state");
     agent.scale_learning_rate(lr_scale_ / good_lr_scale_);
     if (need_previous_) {
       previous_ = snapshot_of(agent);

@@ -15,7 +15,9 @@
 //
 // The guard works through Agent::save_learner / load_learner / scale_learning_rate only, so it
 // works for every agent that implements them. load_learner must bring back the learning rate the
-// learner had when it was saved; the guard then applies its own cumulative factor.
+// learner had when it was saved; the guard then applies its own cumulative factor. Restoring never
+// rewinds the agent's env-step count (Agent::env_steps): schedules by env steps go on from the
+// true count.
 #pragma once
 
 #include <cstdint>
@@ -36,10 +38,10 @@ struct GuardOptions {
   std::string on_nonfinite = "rollback";  // "skip" | "rollback" | "stop" (also for blow-ups)
   std::string on_spike = "log";           // "ignore" | "log" | "skip" | "rollback" | "stop"
   // Metrics that must stay finite (those the agent reports; others are ignored).
-  std::vector<std::string> watch = {"loss",        "policy_loss",  "value_loss",   "actor_loss",
-                                    "critic_loss", "grad_norm",    "grad_norm_pi", "grad_norm_vf",
-                                    "param_norm",  "update_ratio", "approx_kl",    "entropy",
-                                    "q_mean"};
+  std::vector<std::string> watch = {
+      "loss",       "policy_loss",  "value_loss",   "actor_loss",      "critic_loss",
+      "grad_norm",  "grad_norm_pi", "grad_norm_vf", "actor_grad_norm", "critic_grad_norm",
+      "param_norm", "update_ratio", "approx_kl",    "entropy",         "q_mean"};
   std::vector<std::string> spike_metrics = {"grad_norm", "value_loss", "approx_kl", "loss"};
   double max_update_ratio = 1.0;  // update_ratio above this is a blow-up (0: not checked)
   double spike_factor = 10.0;     // value > factor × running mean is a spike
@@ -90,6 +92,7 @@ class DivergenceGuard {
     int64_t count = 0;
   };
   std::string snapshot_of(const agents::Agent& agent) const;
+  static void restore(agents::Agent& agent, const std::string& state, const char* what);
   void record(GuardEvent e);
 
   GuardOptions o_;

@@ -12,6 +12,7 @@
 #include "agents/registry.h"
 #include "core/error.h"
 #include "envs/registry.h"
+#include "envs/vector_env.h"
 #include "experiments/config.h"
 #include "experiments/doctor.h"
 #include "experiments/run.h"
@@ -195,6 +196,78 @@ TEST(DivergenceGuard, SkipRestoresTheLearnerFromBeforeTheUpdate) {
   ASSERT_EQ(guard.events().size(), 1u);
   EXPECT_EQ(guard.events()[0].reason, "loss = nan");
   EXPECT_TRUE(guard.after_update(*agent, {{"loss", 0.5}, {"q_overestimation", std::nan("")}}, 20));
+}
+
+// Regression: a rollback restored the env-step count saved with the learner state (DQN's), so ε,
+// learning_starts and β replayed the steps since the snapshot. The agent keeps its true count.
+TEST(DivergenceGuard, RollbackAndSkipKeepTheTrueEnvStepCount) {
+  for (const std::string algorithm : {"dqn", "sac"}) {
+    SCOPED_TRACE(algorithm);
+    const bool dqn = algorithm == "dqn";
+    auto venv = envs::VectorEnv::make(dqn ? "CartPole-v1" : "Pendulum-v1", 2);
+    agents::AgentSetup setup{venv.observation_space(), venv.action_space(), 2, 3, 4000};
+    const Json hp = dqn ? Json{{"learning_starts", 100},
+                               {"exploration_fraction", 0.5},
+                               {"net_arch", {16}},
+                               {"buffer_size", 2000}}
+                        : Json{{"learning_starts", 100}, {"batch_size", 16}, {"net_arch", {16}}};
+    auto agent = agents::registry().make(algorithm,
+                                         agents::registry().at(algorithm).resolve(hp, "hp"), setup);
+    for (const std::string action : {"rollback", "skip"}) {
+      runtime::GuardOptions o;
+      o.on_nonfinite = action;
+      o.snapshot_every = 1000;  // the last good snapshot stays the one at the start
+      runtime::DivergenceGuard guard(o);
+      guard.start(*agent);
+      Eigen::MatrixXf obs = venv.reset(1);
+      agents::Actions a;
+      agents::Metrics m;
+      int updates = 0;
+      for (int t = 0; t < 300; ++t) {
+        agent->act(obs, true, a);
+        if (dqn) {
+          venv.step(a.discrete);
+        } else {
+          venv.step(a.continuous);
+        }
+        agent->observe(agents::StepView{obs, a, venv.rewards(), venv.terminated(), venv.truncated(),
+                                        venv.observations(), venv.final_observations()});
+        obs = venv.observations();
+        if (agent->update(m)) {
+          ++updates;
+          EXPECT_TRUE(guard.after_update(*agent, m, agent->env_steps()));
+        }
+      }
+      ASSERT_GT(updates, 0);
+      const int64_t steps = agent->env_steps();
+      EXPECT_FALSE(guard.after_update(*agent, {{"loss", std::nan("")}}, steps));
+      EXPECT_EQ(agent->env_steps(), steps) << action << " rewound the env-step count";
+      // And the schedules go on from there: the next update comes (not a new learning_starts
+      // phase) with ε where the true count puts it.
+      bool updated = false;
+      for (int t = 0; t < 8 && !updated; ++t) {
+        agent->act(obs, true, a);
+        if (dqn) {
+          venv.step(a.discrete);
+        } else {
+          venv.step(a.continuous);
+        }
+        agent->observe(agents::StepView{obs, a, venv.rewards(), venv.terminated(), venv.truncated(),
+                                        venv.observations(), venv.final_observations()});
+        obs = venv.observations();
+        updated = agent->update(m);
+      }
+      EXPECT_TRUE(updated);
+      if (dqn) {
+        const double progress = static_cast<double>(agent->env_steps()) / 4000.0;
+        for (const auto& [name, v] : m) {
+          if (name == "epsilon") {
+            EXPECT_NEAR(v, 1.0 - 0.95 * progress / 0.5, 1e-9);
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST(DivergenceGuard, SpikesAgainstTheRunningMeanAreJudgedAfterTheWarmup) {
