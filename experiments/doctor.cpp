@@ -266,8 +266,9 @@ Json doctor(const std::string& run_dir) {
                 : "agent.hyperparameters.double_q, target_update_interval (or tau), learning_rate, "
                   "n_step");
   }
-  {  // Entropy collapse before the task is solved.
-    const int c = t.col("entropy");
+  {  // Entropy collapse before the task is solved. Not for SAC (it reports alpha): its entropy is
+     // steered to target_entropy (−|A|, below zero) by design.
+    const int c = t.col("alpha") >= 0 ? -1 : t.col("entropy");
     double first = kNaN;
     Span s;
     for (size_t r = 0; c >= 0 && r < t.rows.size(); ++r) {
