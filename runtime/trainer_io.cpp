@@ -1,8 +1,12 @@
 #include "runtime/trainer_io.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <span>
 #include <vector>
+
+#include <tbb/parallel_for.h>
 
 #include "replay/checkpoint.h"
 
@@ -59,14 +63,21 @@ ProgressRow get_row(replay::ByteReader& r) {
 EvalResult evaluate_agent(agents::Agent& agent, envs::VectorEnv& envs, uint64_t seed,
                           bool deterministic) {
   const int n = envs.num_envs();
+  const bool discrete = envs.action_space().is_discrete();
   Eigen::MatrixXf obs = envs.reset(seed);
   std::vector<uint8_t> done(n, 0);
   std::vector<double> returns(n, 0.0), lengths(n, 0.0);
   agents::Actions a;
   int remaining = n;
-  while (remaining > 0) {
+  // The whole vector steps until the first episode ends (its auto mode has then timed the steps
+  // and chosen serial or parallel); after that, with deterministic actions, only the envs whose
+  // episode is still running step. Stepping all n until the longest episode ended cost n times the
+  // longest length (LunarLander: one hovering lander made ten 1,000-step episodes). The returns are
+  // the same either way; stochastic evaluation keeps the whole vector (its action draws would
+  // differ).
+  while (remaining == n || (!deterministic && remaining > 0)) {
     agent.act(obs, !deterministic, a);
-    if (envs.action_space().is_discrete()) {
+    if (discrete) {
       envs.step(a.discrete);
     } else {
       envs.step(a.continuous);
@@ -79,6 +90,43 @@ EvalResult evaluate_agent(agents::Agent& agent, envs::VectorEnv& envs, uint64_t 
       --remaining;
     }
     obs = envs.observations();
+  }
+  std::vector<int> live;
+  for (int i = 0; i < n; ++i)
+    if (!done[i]) live.push_back(i);
+  std::vector<envs::StepResult> results(static_cast<size_t>(n));
+  Eigen::MatrixXf sub;
+  while (!live.empty()) {
+    const int k = static_cast<int>(live.size());
+    sub.resize(obs.rows(), k);
+    for (int j = 0; j < k; ++j) sub.col(j) = obs.col(live[j]);
+    agent.act(sub, false, a);
+    auto step_one = [&](int j) {
+      envs::Env& e = envs.env(live[j]);
+      results[j] = discrete
+                       ? e.step(a.discrete[j])
+                       : e.step(std::span<const float>(a.continuous.col(j).data(),
+                                                       static_cast<size_t>(a.continuous.rows())));
+    };
+    if (envs.parallel() && k > 1) {
+      tbb::parallel_for(0, k, step_one);
+    } else {
+      for (int j = 0; j < k; ++j) step_one(j);
+    }
+    int kept = 0;
+    for (int j = 0; j < k; ++j) {
+      const int i = live[j];
+      envs::Env& e = envs.env(i);
+      if (results[j].done()) {
+        returns[i] = e.last_episode().episode_return;
+        lengths[i] = static_cast<double>(e.last_episode().length);
+        continue;
+      }
+      const auto o = e.observation();
+      std::copy(o.begin(), o.end(), obs.col(i).data());
+      live[kept++] = i;
+    }
+    live.resize(static_cast<size_t>(kept));
   }
   EvalResult r;
   r.episodes = n;

@@ -24,6 +24,7 @@ struct ImpalaConfig {
   double gamma = 0.99;
   double rho_bar = 1.0;
   double c_bar = 1.0;
+  double lambda = 1.0;      // V-trace λ: c_t = λ min(c̄, ρ_t) (1: the paper; < 1 like GAE's λ)
   std::string loss = "pg";  // "pg" (IMPALA) | "clip" (APPO)
   double clip_range = 0.2;  // loss "clip"
   int n_epochs = 1;

@@ -13,7 +13,7 @@ void vtrace(int steps, int64_t stride, const float* log_rhos, const float* rewar
   for (int t = steps - 1; t >= 0; --t) {
     const int64_t i = t * stride;
     const double ratio = std::exp(static_cast<double>(log_rhos[i]));
-    const double rho = std::min(p.rho_bar, ratio), c = std::min(p.c_bar, ratio);
+    const double rho = std::min(p.rho_bar, ratio), c = p.lambda * std::min(p.c_bar, ratio);
     const double delta = rho * (rewards[i] + g * next_values[i] - values[i]);
     acc = delta + (done[i] ? 0.0 : g * c * acc);
     vs[i] = static_cast<float>(values[i] + acc);

@@ -22,7 +22,7 @@ void brute_force(const Traj& tr, const VtraceParams& p, std::vector<double>& vs,
   vs.assign(T, 0.0);
   adv.assign(T, 0.0);
   auto rho = [&](int t) { return std::min(p.rho_bar, std::exp(double(tr.log_rhos[t]))); };
-  auto c = [&](int t) { return std::min(p.c_bar, std::exp(double(tr.log_rhos[t]))); };
+  auto c = [&](int t) { return p.lambda * std::min(p.c_bar, std::exp(double(tr.log_rhos[t]))); };
   for (int s = 0; s < T; ++s) {
     double sum = 0;
     for (int t = s; t < T; ++t) {
@@ -93,6 +93,28 @@ TEST(Vtrace, ClipsRhoAndCSeparately) {
          tr.done.data(), big, vs.data(), adv.data());
   const double v_next = vs[1];
   EXPECT_NEAR(adv[0], 5.0 * (1 + 0.95 * v_next - 0.3), 1e-3);
+}
+
+TEST(Vtrace, LambdaScalesTheTraceAndOnPolicyGivesGae) {
+  const Traj tr =
+      make({std::log(2.f), std::log(0.5f), 0.f, std::log(1.5f), 0.f}, {1, -1, 0.5f, 2, 0},
+           {0.3f, 0.1f, -0.4f, 1.2f, 0.8f}, 2.f, {0, 0, 1, 0, 0}, {0, 0, 0, 0, 0});
+  expect_matches(tr, VtraceParams{0.95, 1.0, 1.0, 0.9});
+  expect_matches(tr, VtraceParams{0.99, 2.0, 0.5, 0.5});
+  expect_matches(tr, VtraceParams{0.99, 1.0, 1.0, 0.0});  // one-step TD targets
+  // On-policy (ρ = 1): v_s − V(x_s) is GAE(γ, λ), A_s = Σ (γλ)^k δ_{s+k} within the episode.
+  const Traj on = make({0, 0, 0, 0, 0}, {1, -1, 0.5f, 2, 0}, {0.3f, 0.1f, -0.4f, 1.2f, 0.8f}, 2.f,
+                       {0, 0, 1, 0, 0}, {0, 0, 0, 0, 0});
+  const double g = 0.99, l = 0.95;
+  std::vector<float> vs(5), adv(5);
+  vtrace(5, 1, on.log_rhos.data(), on.rewards.data(), on.values.data(), on.next_values.data(),
+         on.done.data(), VtraceParams{g, 1.0, 1.0, l}, vs.data(), adv.data());
+  double gae = 0;
+  for (int t = 4; t >= 0; --t) {
+    const double delta = on.rewards[t] + g * on.next_values[t] - on.values[t];
+    gae = delta + (on.done[t] ? 0.0 : g * l * gae);
+    EXPECT_NEAR(vs[t] - on.values[t], gae, 1e-5) << "t=" << t;
+  }
 }
 
 TEST(Vtrace, TerminationAndTruncationCutTheTrace) {
