@@ -205,6 +205,7 @@ Json run_session(Session& s, const TrainOptions& o, bool resuming,
   to.stop_on_threshold = s.cfg.training.stop_on_threshold;
   to.checkpoint_every = s.cfg.checkpoints.every_steps;
   to.stop_after = o.stop_after;
+  to.learner_threads = s.cfg.runtime.learner_threads;
 
   Progress progress(o.quiet ? "none" : s.cfg.logging.progress, s.cfg.training.total_steps,
                     s.cfg.evaluation.threshold);

@@ -15,6 +15,7 @@ RuntimeBlock read_runtime_block(const Json* j, const std::string& algorithm,
   r.read("queue_chunks", b.queue_chunks, Range::closed(1, 1 << 16));
   r.read("max_policy_lag", b.max_policy_lag, Range::non_negative());
   r.read("publish_every", b.publish_every, Range::closed(1, 1 << 30));
+  r.read("learner_threads", b.learner_threads, Range::closed(1, 256));
   r.finish();
   const bool has_unroll = hyperparameters.is_object() && hyperparameters.contains("unroll_length");
   if (b.chunk_steps == 0)
@@ -41,7 +42,8 @@ Json to_json(const RuntimeBlock& b) {
               {"chunk_steps", b.chunk_steps},
               {"queue_chunks", b.queue_chunks},
               {"max_policy_lag", b.max_policy_lag},
-              {"publish_every", b.publish_every}};
+              {"publish_every", b.publish_every},
+              {"learner_threads", b.learner_threads}};
 }
 
 }  // namespace keel::experiments

@@ -1,12 +1,14 @@
 // The `runtime` block of an experiment config: which training loop runs the agent.
 //
 //   "runtime": {"mode": "async", "actors": 2, "chunk_steps": 8, "queue_chunks": 4,
-//               "max_policy_lag": 0, "publish_every": 1}
+//               "max_policy_lag": 0, "publish_every": 1, "learner_threads": 1}
 //
 // mode "sync" (the default) is runtime/sync_trainer.h, bit-for-bit reproducible; "async" is
 // runtime/async_trainer.h: `actors` threads step env.num_envs / actors envs each with a copy of the
 // agent, the learner thread trains on what they send. Async runs are reproducible in distribution,
-// not bit for bit.
+// not bit for bit. `learner_threads` > 1 (either mode) splits the learner's large matrix products
+// over that many threads (runtime/learner_pool.h); a sync run stays reproducible bit for bit for a
+// given learner_threads.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,7 @@ struct RuntimeBlock {
   int queue_chunks = 4;        // per-actor queue capacity in chunks: how far actors may run ahead
   int64_t max_policy_lag = 0;  // >0: drop chunks acted with a policy more updates old than this
   int publish_every = 1;       // learner updates between published weight snapshots
+  int learner_threads = 1;     // threads for the learner's large matrix products (sync and async)
 };
 
 // Reads the block (null: defaults). `algorithm` and `hyperparameters` resolve chunk_steps = 0 and

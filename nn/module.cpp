@@ -2,6 +2,7 @@
 
 #include "core/rng.h"
 #include "nn/ops.h"
+#include "nn/product.h"
 
 namespace keel::nn {
 
@@ -44,7 +45,7 @@ Var Linear::forward_impl(Tape& t, Var x) {
 
 void Linear::infer(const Eigen::MatrixXf& x, Eigen::MatrixXf& out) const {
   out.resize(weight.value.rows(), x.cols());
-  out.noalias() = weight.value * x;
+  product(out, weight.value, x);
   out.colwise() += bias.value.col(0);
 }
 

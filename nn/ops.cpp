@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "nn/product.h"
 
 namespace keel::nn {
 namespace {
@@ -88,7 +89,8 @@ Var matmul(Var a, Var b) {
                 shape_str(t.value(b.id)));
   const int id = t.push(Op::kMatmul, a.id, b.id);
   Node& n = t.node(id);
-  n.value.noalias() = t.value(a.id) * t.value(b.id);
+  n.value.resize(t.value(a.id).rows(), t.value(b.id).cols());
+  product(n.value, t.value(a.id), t.value(b.id));
   return {&t, id};
 }
 
@@ -103,7 +105,7 @@ Var linear(Var x, Var w, Var b) {
   const int id = t.push(Op::kLinear, x.id, w.id, b.id);
   Node& n = t.node(id);
   n.value.resize(t.value(w.id).rows(), t.value(x.id).cols());
-  n.value.noalias() = t.value(w.id) * t.value(x.id);
+  product(n.value, t.value(w.id), t.value(x.id));
   n.value.colwise() += t.value(b.id).col(0);
   return {&t, id};
 }

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "nn/activation.h"
 #include "nn/conv_op.h"
+#include "nn/product.h"
 
 namespace keel::nn {
 
@@ -80,12 +81,12 @@ void Tape::accum_product(int id, const L& lhs, const R& rhs) {
   Node& n = nodes_[id];
   if (!n.requires_grad) return;
   if (n.param) {
-    n.param->grad.noalias() += lhs * rhs;
+    product(n.param->grad, lhs, rhs, /*accumulate=*/true);
   } else if (n.has_grad) {
-    n.grad.noalias() += lhs * rhs;
+    product(n.grad, lhs, rhs, /*accumulate=*/true);
   } else {
     n.grad.resize(lhs.rows(), rhs.cols());
-    n.grad.noalias() = lhs * rhs;
+    product(n.grad, lhs, rhs);
     n.has_grad = true;
   }
 }

@@ -18,6 +18,7 @@
 #include "core/fpu.h"
 #include "core/rng.h"
 #include "replay/checkpoint.h"
+#include "runtime/learner_pool.h"
 #include "runtime/trainer_io.h"
 
 namespace keel::runtime {
@@ -489,6 +490,8 @@ struct AsyncTrainer::Impl {
   // The learner's loop; returns how training ended. Runs on the calling thread.
   TrainStatus learner_loop(const std::atomic<bool>* stop) {
     ScopedFlushDenormals ftz;
+    const auto pool = make_learner_pool(o.learner_threads);
+    nn::ScopedProductPool products(pool.get());
     std::vector<Chunk*> chunks(actors.size());
     agents::Metrics m;
     bool checkpoint_pending = false;

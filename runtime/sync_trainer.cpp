@@ -10,6 +10,7 @@
 #include "runtime/augmentation.h"
 #include "runtime/curriculum.h"
 #include "runtime/divergence_guard.h"
+#include "runtime/learner_pool.h"
 #include "runtime/trainer_io.h"
 
 namespace keel::runtime {
@@ -34,6 +35,8 @@ double SyncTrainer::wall_s() const {
 
 TrainStatus SyncTrainer::run(const std::atomic<bool>* stop) {
   ScopedFlushDenormals ftz;
+  const auto pool = make_learner_pool(o_.learner_threads);
+  nn::ScopedProductPool products(pool.get());
   session_start_ = now_s();
   if (!started_ && env_steps_ == 0) {
     if (parts_.variation) parts_.variation->start(envs_, eval_envs_);

@@ -28,6 +28,7 @@ struct TrainerOptions {
   bool stop_on_threshold = false;
   int64_t checkpoint_every = 0;  // env steps between checkpoints (0: only the final one)
   int64_t stop_after = 0;        // >0: stop (with a checkpoint) once this many env steps are done
+  int learner_threads = 1;       // >1: the learner's large products split this many ways
 };
 
 struct EvalResult {
