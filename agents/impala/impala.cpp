@@ -34,6 +34,7 @@ ImpalaConfig impala_config_from_json(const Json& j, const std::string& path) {
   r.read("lambda", c.lambda, Range::closed(0, 1));
   r.read("loss", c.loss, {"pg", "clip"});
   r.read("clip_range", c.clip_range, Range::open(0, 1));
+  r.read("clip_against", c.clip_against, {"behaviour", "learner"});
   r.read("n_epochs", c.n_epochs, Range::closed(1, 1000));
   r.read("batch_size", c.batch_size, Range::non_negative());
   r.read("learning_rate", c.learning_rate, Range::positive());
@@ -59,6 +60,7 @@ Json to_json(const ImpalaConfig& c) {
          {"lambda", c.lambda},
          {"loss", c.loss},
          {"clip_range", c.clip_range},
+         {"clip_against", c.clip_against},
          {"n_epochs", c.n_epochs},
          {"batch_size", c.batch_size},
          {"learning_rate", c.learning_rate},
@@ -345,11 +347,12 @@ class Impala final : public Agent, public BehaviourSource {
       mb_actions_(j) = actions_(i);
       mb_adv_(0, j) = adv_(i);
       mb_vs_(0, j) = vs_(i);
-      mb_behaviour_(0, j) = behaviour_(i);
+      mb_behaviour_(0, j) = clip_learner_ ? log_rhos_(i) + behaviour_(i) : behaviour_(i);
     }
   }
 
   ImpalaConfig c_;
+  const bool clip_learner_ = c_.clip_against == "learner";  // log π_old = log ρ + log μ
   const AgentSetup setup_;
   const int n_, T_, obs_dim_;
   Rng init_rng_;

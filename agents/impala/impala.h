@@ -27,6 +27,10 @@ struct ImpalaConfig {
   double lambda = 1.0;      // V-trace λ: c_t = λ min(c̄, ρ_t) (1: the paper; < 1 like GAE's λ)
   std::string loss = "pg";  // "pg" (IMPALA) | "clip" (APPO)
   double clip_range = 0.2;  // loss "clip"
+  // loss "clip": the ratio's denominator. "behaviour": μ, the acting policy (APPO as in RLlib);
+  // "learner": the learner's policy when the update began (decoupled PPO, Hilton et al. 2021), the
+  // V-trace ρ = π/μ already correcting the advantages for μ, so stale data is not clipped away.
+  std::string clip_against = "behaviour";
   int n_epochs = 1;
   int batch_size = 0;  // minibatch size in transitions; 0: the whole trajectory batch
   double learning_rate = 6e-4;
