@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "runtime/async_trainer.h"
 
 namespace keel::experiments {
 namespace {
@@ -165,12 +166,15 @@ Json doctor(const std::string& run_dir) {
             s.value("env_steps", int64_t{0}), 1, s.value("reason", std::string()),
             kNonfiniteAdvice.at("default"));
   }
-  // Whether an update had happened by row r: some agent figure (after the 8 fixed columns) has a
-  // value.
+  // Whether an update had happened by row r: some agent figure (after the 8 fixed columns; not the
+  // guard's, the curriculum's or the async runtime's own columns) has a value.
+  const std::vector<std::string> runtime_columns = runtime::async_metric_names();
   auto updated = [&](size_t r) {
     for (size_t c = 8; c < t.names.size(); ++c)
       if (std::isfinite(t.at(r, static_cast<int>(c))) && t.names[c] != "q_overestimation" &&
-          t.names[c].rfind("guard_", 0) != 0 && t.names[c] != "curriculum_level")
+          t.names[c].rfind("guard_", 0) != 0 && t.names[c] != "curriculum_level" &&
+          std::find(runtime_columns.begin(), runtime_columns.end(), t.names[c]) ==
+              runtime_columns.end())
         return true;
     return false;
   };

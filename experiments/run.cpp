@@ -89,9 +89,10 @@ struct Session {
     stability = StabilityRuntime(cfg.stability, cfg.env.params, cfg.training.seed, cfg.env.num_envs,
                                  train_envs.observation_space().shape());
     for (const auto& n : stability.metric_names()) metric_names.push_back(n);
-    if (stability.any() && cfg.runtime.mode != "sync")
-      throw Error("stability, curriculum, augmentation", "these blocks run with the sync runtime",
-                  "runtime.mode \"sync\"", cfg.runtime.mode);
+    // The guard works in both runtimes; curricula and augmentation act on the actors' envs.
+    if ((stability.variation || stability.augmenter) && cfg.runtime.mode != "sync")
+      throw Error("curriculum, augmentation", "these blocks run with the sync runtime",
+                  "runtime.mode \"sync\" (async takes the stability block only)", cfg.runtime.mode);
     if (async()) {
       const auto extra = runtime::async_metric_names();
       metric_names.insert(metric_names.end(), extra.begin(), extra.end());
@@ -229,6 +230,7 @@ Json run_session(Session& s, const TrainOptions& o, bool resuming,
     async =
         std::make_unique<runtime::AsyncTrainer>(*s.agent, async_factories(s), s.cfg.env.num_envs,
                                                 s.eval_envs, to, async_options(s.cfg), hooks);
+    async->set_stability(s.stability.parts());
     save_state = [&] { return async->save_state(); };
     trained_steps = [&] { return async->env_steps(); };
   } else {

@@ -18,6 +18,7 @@
 #include "core/fpu.h"
 #include "core/rng.h"
 #include "replay/checkpoint.h"
+#include "runtime/divergence_guard.h"
 #include "runtime/learner_pool.h"
 #include "runtime/trainer_io.h"
 
@@ -173,6 +174,7 @@ struct AsyncTrainer::Impl {
   TrainerOptions o;
   AsyncOptions a;
   TrainerHooks hooks;
+  DivergenceGuard* guard = nullptr;  // optional; used by the learner thread only
   int num_envs, per_actor, obs_dim;
   bool discrete;
   std::vector<std::unique_ptr<Actor>> actors;
@@ -409,9 +411,12 @@ struct AsyncTrainer::Impl {
           agents::StepView{obs, actions, rewards, terminated, truncated, next_obs, final_obs});
       observed += num_envs;
       if (learner.update(m)) {
-        last_metrics = m;
         ++updates;
-        if (publish_due()) publish();
+        // The guard judges the update before any snapshot of it is published; after a rollback or
+        // skip the restored learner goes out at once (actors may hold newer accepted weights).
+        const bool accepted = !guard || guard->after_update(learner, m, learner.env_steps());
+        if (accepted) last_metrics = m;
+        if (!accepted || publish_due()) publish();
       }
     }
   }
@@ -471,6 +476,7 @@ struct AsyncTrainer::Impl {
     row.eval = evaluate();
     row.has_eval = true;
     row.agent = last_metrics;
+    if (guard) guard->append_metrics(row.agent);
     row.runtime = runtime_metrics();
     if (o.threshold && !first_reached && row.eval.mean >= *o.threshold) first_reached = row;
     last_row = row;
@@ -562,6 +568,7 @@ struct AsyncTrainer::Impl {
       next_eval = o.eval_every > 0 ? o.eval_every : std::numeric_limits<int64_t>::max();
       next_checkpoint =
           o.checkpoint_every > 0 ? o.checkpoint_every : std::numeric_limits<int64_t>::max();
+      if (guard) guard->start(learner);
     }
     started = true;
     prev_wall = wall();
@@ -601,6 +608,7 @@ struct AsyncTrainer::Impl {
     }
     put_metrics(w, last_metrics);
     learner.save(w);
+    if (guard) guard->save(w);
     return out;
   }
 
@@ -622,6 +630,7 @@ struct AsyncTrainer::Impl {
     }
     last_metrics = get_metrics(r);
     learner.load(r);
+    if (guard) guard->load(r);
     r.expect_end();
     started = true;
   }
@@ -661,6 +670,13 @@ int64_t AsyncTrainer::actor_queue_waits() const {
     total += w;
   }
   return total;
+}
+void AsyncTrainer::set_stability(StabilityParts parts) {
+  if (parts.variation || parts.augmenter)
+    throw Error("curriculum, augmentation", "these blocks run with the sync runtime",
+                "runtime.mode \"sync\" (the async runtime takes the stability block only)",
+                "runtime.mode \"async\"");
+  impl_->guard = parts.guard;
 }
 std::string AsyncTrainer::save_state() const {
   return impl_->save_state();

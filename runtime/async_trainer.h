@@ -86,6 +86,13 @@ class AsyncTrainer {
   // Times an actor found its ring full and waited (all actors, so far).
   int64_t actor_queue_waits() const;
 
+  // Attaches the divergence guard (before run() or load_state()): it checks the learner after every
+  // update, in the learner thread, and rolls back or skips there; the restored learner is
+  // published at once, and no snapshot of a rejected update is ever published. Curricula and
+  // augmentation (parts.variation, parts.augmenter) act on the actors' envs and are not supported
+  // here: non-null ones are an error.
+  void set_stability(StabilityParts parts);
+
   // Counters, rows and the learner agent's complete state (actors restart their envs on resume).
   std::string save_state() const;
   void load_state(const std::string& bytes, const std::string& where);

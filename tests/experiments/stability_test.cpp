@@ -154,6 +154,90 @@ TEST(DivergenceGuard, RollbackWithLearningRateDecayRecoversAndReachesTheThreshol
   EXPECT_EQ(read_json_file(dir + "/config.json")["stability"]["lr_factor"], 1e-4);
 }
 
+// The async runtime: the guard judges each update in the learner thread and rolls back there; the
+// actors act with the restored weights from the next snapshot. DQN with rl-baselines3-zoo's
+// CartPole settings (cartpole_dqn) at 1e24 × their learning rate, two actor threads.
+Json async_dqn(double learning_rate) {
+  Json cfg = read_json_file(find_config("cartpole_dqn"));
+  cfg["env"]["num_envs"] = 2;
+  cfg["agent"]["hyperparameters"]["learning_rate"] = learning_rate;
+  cfg["runtime"] = {{"mode", "async"}, {"actors", 2}};
+  cfg["logging"] = {{"progress", "none"}};
+  return cfg;
+}
+
+TEST(DivergenceGuard, AsyncWithoutTheGuardAnExcessiveLearningRateEndsNonFinite) {
+  const std::string dir = fresh_dir("async_diverged");
+  Json cfg = async_dqn(2.3e21);
+  cfg["training"]["total_steps"] = 4096;
+  const Json s = run(cfg, dir);
+  EXPECT_TRUE(s["first_reached"].is_null());
+  EXPECT_FALSE(policy_finite(dir));
+}
+
+TEST(DivergenceGuard, AsyncRollbackWithLearningRateDecayRecoversAndReachesTheThreshold) {
+  const std::string dir = fresh_dir("async_guarded");
+  Json cfg = async_dqn(2.3e21);
+  cfg["training"]["stop_on_threshold"] = true;
+  cfg["training"]["total_steps"] = 80000;
+  cfg["stability"] = {{"on_nonfinite", "rollback"}, {"lr_factor", 1e-4}, {"max_rollbacks", 8}};
+  const Json s = run(cfg, dir);
+  EXPECT_EQ(s["status"], "reached_threshold") << s.dump(2);
+  EXPECT_TRUE(policy_finite(dir));
+  // 2.3e21 → … → 2.3e-3 (the zoo's rate): non-finite updates, then blow-ups, one rollback per
+  // update phase (every 256 env steps after learning_starts); which weights the actors held does
+  // not change what the learner's updates do to its own weights, so the sequence is the sync one.
+  const auto ev = events(dir);
+  ASSERT_EQ(ev.size(), 6u);
+  for (size_t i = 0; i < ev.size(); ++i) {
+    EXPECT_EQ(ev[i]["event"], "rollback");
+    EXPECT_EQ(ev[i]["env_steps"], 1024 + 256 * static_cast<int64_t>(i));
+  }
+  EXPECT_EQ(ev[0]["kind"], "nonfinite");
+  EXPECT_EQ(ev.back()["kind"], "blowup");
+  EXPECT_NEAR(ev.back()["lr_scale"].get<double>(), 1e-24, 1e-30);
+  const auto rollbacks = column(dir, "guard_rollbacks");
+  ASSERT_FALSE(rollbacks.empty());
+  EXPECT_EQ(rollbacks.back(), "6");
+  const auto lr = column(dir, "learning_rate");
+  ASSERT_FALSE(lr.empty());
+  EXPECT_NEAR(std::stod(lr.back()), 2.3e-3, 1e-6);
+  const Json d = doctor(dir);
+  const Json* f = finding(d, "divergence: rolled back");
+  ASSERT_NE(f, nullptr) << d.dump(2);
+  EXPECT_EQ((*f)["first_step"], 1024);
+  EXPECT_EQ(finding(d, "divergence: non-finite"), nullptr);
+}
+
+TEST(DivergenceGuard, AsyncRunsTakeTheStabilityBlockButNotCurricula) {
+  Json cfg = async_dqn(2.3e-3);
+  cfg["training"]["total_steps"] = 4096;
+  cfg["evaluation"]["every_steps"] = 1024;
+  cfg["stability"] = Json::object();
+  {  // The guard's state is in the async checkpoint: a stopped run resumes with it.
+    const std::string dir = fresh_dir("async_resume");
+    EXPECT_EQ(run(cfg, dir, 2048)["status"], "stopped");
+    TrainOptions o;
+    o.quiet = true;
+    const Json s = resume(dir, o);
+    EXPECT_EQ(s["status"], "completed");
+    EXPECT_EQ(s["env_steps"], 4096);
+    const auto rollbacks = column(dir, "guard_rollbacks");
+    ASSERT_EQ(rollbacks.size(), 4u);
+    EXPECT_EQ(rollbacks.back(), "0");
+  }
+  cfg["curriculum"] = {
+      {"levels", {{{"physics", {{"force_mag", 10.0}}}}, {{"physics", {{"force_mag", 12.0}}}}}},
+      {"advance", "steps"},
+      {"at_steps", {1000}}};
+  try {
+    run(cfg, fresh_dir("async_curriculum"));
+    ADD_FAILURE() << "a curriculum in an async run was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("sync runtime"), std::string::npos) << e.what();
+  }
+}
+
 TEST(DivergenceGuard, GivesUpWithAClearErrorAfterMaxRollbacks) {
   const std::string dir = fresh_dir("gave_up");
   Json cfg = zoo_ppo(kExcessiveLr);

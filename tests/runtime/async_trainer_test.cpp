@@ -1,7 +1,9 @@
 // The async runtime's lifecycle with a toy agent: it trains and reports its figures, a stop while
 // actors block on full queues ends every thread within a second, an exception in an actor or the
-// learner comes back with its origin, and stale chunks are dropped beyond max_policy_lag.
+// learner comes back with its origin, stale chunks are dropped beyond max_policy_lag, and the
+// divergence guard rolls back in the learner thread.
 #include <chrono>
+#include <cmath>
 #include <stdexcept>
 #include <thread>
 
@@ -11,6 +13,8 @@
 #include "envs/vector_env.h"
 #include "replay/checkpoint.h"
 #include "runtime/async_trainer.h"
+#include "runtime/augmentation.h"
+#include "runtime/divergence_guard.h"
 
 namespace keel::runtime {
 namespace {
@@ -21,6 +25,7 @@ struct ToyBehaviour {
   int update_sleep_ms = 0;
   int64_t actor_throw_after = -1;    // act() calls on actor 1 before it throws
   int64_t learner_throw_after = -1;  // env steps observed before update() throws
+  int64_t nan_at_steps = -1;         // the update at this env-step count reports a NaN loss
 };
 
 // Always action 0; an update after every observed step; learner state = an update counter.
@@ -41,26 +46,48 @@ class ToyAgent final : public agents::Agent {
       std::this_thread::sleep_for(std::chrono::milliseconds(b_.update_sleep_ms));
     ++updates_;
     m = {{"updates", static_cast<double>(updates_)}};
+    if (env_steps_ == b_.nan_at_steps) {  // a diverged update: its state must never be published
+      poisoned_ = true;
+      m.emplace_back("loss", std::nan(""));
+    }
     return true;
   }
   std::vector<std::string> metric_names() const override { return {"updates"}; }
   void save(replay::ByteWriter& w) const override { w.put(updates_); }
   void load(replay::ByteReader& r) override { updates_ = r.get<int64_t>(); }
-  void save_learner(replay::ByteWriter& w) const override { w.put(updates_); }
-  void load_learner(replay::ByteReader& r) override { updates_ = r.get<int64_t>(); }
+  void save_learner(replay::ByteWriter& w) const override {
+    w.put(updates_);
+    w.put<uint8_t>(poisoned_);
+  }
+  void load_learner(replay::ByteReader& r) override {
+    updates_ = r.get<int64_t>();
+    poisoned_ = r.get<uint8_t>() != 0;
+    loaded_poisoned_ = loaded_poisoned_ || poisoned_;
+    ++loads_;
+  }
+  void scale_learning_rate(double factor) override { lr_scale_ *= factor; }
   agents::PolicyFile policy() const override { return {}; }
   int64_t updates() const { return updates_; }
+  bool loaded_poisoned() const { return loaded_poisoned_; }
+  int64_t loads() const { return loads_; }
+  double lr_scale() const { return lr_scale_; }
 
  private:
   ToyBehaviour b_;
   bool throwing_actor_;
-  int64_t acts_ = 0, updates_ = 0;
+  int64_t acts_ = 0, updates_ = 0, loads_ = 0;
+  bool poisoned_ = false, loaded_poisoned_ = false;
+  double lr_scale_ = 1;
 };
 
 struct Fixture {
   explicit Fixture(ToyBehaviour b, int actors = 2, int per_actor = 2)
       : learner(b, false), eval(envs::VectorEnv::make("CartPole-v1", 2)) {
-    factories.make_agent = [b](int k, int) { return std::make_unique<ToyAgent>(b, k == 1); };
+    factories.make_agent = [this, b](int k, int) {
+      auto a = std::make_unique<ToyAgent>(b, k == 1);
+      actor_agents.push_back(a.get());
+      return a;
+    };
     factories.make_envs = [](int, int n) {
       return envs::VectorEnv::make("CartPole-v1", n, envs::VectorMode::kSerial);
     };
@@ -70,6 +97,7 @@ struct Fixture {
     num_envs = actors * per_actor;
   }
   ToyAgent learner;
+  std::vector<ToyAgent*> actor_agents;  // owned by the trainer
   envs::VectorEnv eval;
   AsyncFactories factories;
   AsyncOptions async;
@@ -190,6 +218,62 @@ TEST(AsyncTrainer, DropsRoundsBeyondTheMaximumPolicyLag) {
   // Only kept rounds were learned from.
   EXPECT_EQ(f.learner.updates() + static_cast<int64_t>(dropped) * f.async.chunk_steps,
             t.env_steps() / f.num_envs);
+}
+
+// The divergence guard in the learner thread: the diverged update is rolled back there, no
+// snapshot of it reaches an actor, the actors go on loading the restored learner's snapshots, and
+// the env-step count is not rewound (the update at that count does not recur).
+TEST(AsyncTrainer, TheGuardRollsBackInTheLearnerAndActorsNeverSeeTheRejectedUpdate) {
+  Fixture f(ToyBehaviour{.nan_at_steps = 400});
+  f.opts.total_steps = 2000;
+  f.opts.eval_every = 1000;
+  f.opts.eval_episodes = 2;
+  GuardOptions g;
+  g.lr_factor = 0.5;
+  g.snapshot_every = 10;
+  DivergenceGuard guard(g);
+  std::vector<GuardEvent> events;
+  guard.on_event = [&](const GuardEvent& e) { events.push_back(e); };
+  TrainerHooks hooks;
+  AsyncTrainer t(f.learner, f.factories, f.num_envs, f.eval, f.opts, f.async, hooks);
+  t.set_stability(StabilityParts{.guard = &guard});
+  EXPECT_EQ(t.run(), TrainStatus::kCompleted);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].action, "rollback");
+  EXPECT_EQ(events[0].env_steps, 400);
+  EXPECT_EQ(events[0].reason, "loss = nan");
+  EXPECT_EQ(guard.rollbacks(), 1);
+  EXPECT_EQ(f.learner.lr_scale(), 0.5);
+  // 100 updates before the rollback (one per vector step of 4 envs), back to the snapshot after
+  // the 90th accepted, then one per step to the end.
+  EXPECT_EQ(f.learner.updates(), t.env_steps() / f.num_envs - 10);
+  ASSERT_EQ(f.actor_agents.size(), 2u);
+  for (const ToyAgent* a : f.actor_agents) {
+    EXPECT_FALSE(a->loaded_poisoned());
+    EXPECT_GT(a->loads(), 1);
+  }
+  // The guard's figures are in the rows, and its state is in the trainer's.
+  const auto& row = t.last_row()->agent;
+  ASSERT_GE(row.size(), 3u);
+  EXPECT_EQ(row[row.size() - 2].first, "guard_rollbacks");
+  EXPECT_EQ(row[row.size() - 2].second, 1.0);
+  const std::string state = t.save_state();
+  DivergenceGuard other(g);
+  Fixture f2(ToyBehaviour{});
+  AsyncTrainer t2(f2.learner, f2.factories, f2.num_envs, f2.eval, f2.opts, f2.async, hooks);
+  t2.set_stability(StabilityParts{.guard = &other});
+  t2.load_state(state, "test");
+  EXPECT_EQ(other.rollbacks(), 1);
+}
+
+TEST(AsyncTrainer, TakesTheGuardButNotCurriculaOrAugmentation) {
+  Fixture f(ToyBehaviour{});
+  TrainerHooks hooks;
+  AsyncTrainer t(f.learner, f.factories, f.num_envs, f.eval, f.opts, f.async, hooks);
+  AugmentOptions noisy;
+  noisy.obs_noise_std = 0.1;
+  ObservationAugmenter noise(noisy, 1, f.num_envs, {4});
+  EXPECT_THROW(t.set_stability(StabilityParts{.augmenter = &noise}), Error);
 }
 
 TEST(AsyncTrainer, RejectsEnvCountsThatDoNotSplitOverTheActors) {
