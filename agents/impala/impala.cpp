@@ -76,8 +76,10 @@ Json to_json(const ImpalaConfig& c) {
 
 namespace {
 
-constexpr uint32_t kStateTag = 0x31504d49;    // "IMP1"
-constexpr uint32_t kLearnerTag = 0x4c504d49;  // "IMPL"
+// IMP2 / IML2: with the learning-rate scale (the guard's factor; IMP1 / IMPL scaled the
+// configured rate itself, which then no longer matched saved states).
+constexpr uint32_t kStateTag = 0x32504d49;    // "IMP2"
+constexpr uint32_t kLearnerTag = 0x324c4d49;  // "IML2"
 constexpr int64_t kBlock = 256;               // columns per block in compute_targets
 
 class Impala final : public Agent, public BehaviourSource {
@@ -157,8 +159,8 @@ class Impala final : public Agent, public BehaviourSource {
     const int64_t tn = static_cast<int64_t>(T_) * n_;
     compute_targets(tn);
 
-    const float lr =
-        static_cast<float>(c_.learning_rate * (c_.lr_schedule == "linear" ? progress_left() : 1.0));
+    const float lr = static_cast<float>(c_.learning_rate * lr_scale_ *
+                                        (c_.lr_schedule == "linear" ? progress_left() : 1.0));
     opt_.set_lr(lr);
     std::iota(order_.begin(), order_.end(), int64_t{0});
     const int64_t mb = c_.batch_size > 0 ? c_.batch_size : tn;
@@ -221,6 +223,7 @@ class Impala final : public Agent, public BehaviourSource {
     put_blob(w, to_json(c_).dump());
     w.put<int32_t>(n_);
     w.put(env_steps_);
+    w.put(lr_scale_);
     save_modules(w, nn::Bundle{{{"net", &self->net_}}, {{"adam", &self->opt_}}});
     w.rng(act_rng_.state());
     w.rng(batch_rng_.state());
@@ -232,18 +235,21 @@ class Impala final : public Agent, public BehaviourSource {
     check_config(r);
     r.expect_equal("number of envs", n_, r.get<int32_t>());
     env_steps_ = r.get<int64_t>();
+    lr_scale_ = r.get<double>();
     load_modules(r, nn::Bundle{{{"net", &net_}}, {{"adam", &opt_}}});
     act_rng_.set_state(r.rng());
     batch_rng_.set_state(r.rng());
     filled_ = 0;
   }
 
-  // Weights, Adam and the env-step counter (the learning-rate schedule): what actors need.
+  // Weights, Adam, the env-step counter (the learning-rate schedule) and the learning-rate scale:
+  // what actors need.
   void save_learner(replay::ByteWriter& w) const override {
     auto* self = const_cast<Impala*>(this);
     w.put(kLearnerTag);
     put_blob(w, to_json(c_).dump());
     w.put(env_steps_);
+    w.put(lr_scale_);
     save_modules(w, nn::Bundle{{{"net", &self->net_}}, {{"adam", &self->opt_}}});
   }
 
@@ -252,11 +258,13 @@ class Impala final : public Agent, public BehaviourSource {
       r.shape_error("learner state", "an IMPALA learner state", "other data");
     check_config(r);
     env_steps_ = r.get<int64_t>();
+    lr_scale_ = r.get<double>();
     load_modules(r, nn::Bundle{{{"net", &net_}}, {{"adam", &opt_}}});
   }
 
+  // The configuration stays as configured (states are checked against it); the scale multiplies.
   void scale_learning_rate(double factor) override {
-    c_.learning_rate *= factor;
+    lr_scale_ *= factor;
     opt_.set_lr(static_cast<float>(opt_.lr() * factor));
   }
 
@@ -351,7 +359,8 @@ class Impala final : public Agent, public BehaviourSource {
     }
   }
 
-  ImpalaConfig c_;
+  const ImpalaConfig c_;
+  double lr_scale_ = 1.0;  // scale_learning_rate's product (the divergence guard)
   const bool clip_learner_ = c_.clip_against == "learner";  // log π_old = log ρ + log μ
   const AgentSetup setup_;
   const int n_, T_, obs_dim_;

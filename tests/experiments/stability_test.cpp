@@ -354,6 +354,49 @@ TEST(DivergenceGuard, RollbackAndSkipKeepTheTrueEnvStepCount) {
   }
 }
 
+// Regression: IMPALA scaled its configured learning rate, which the learner states are checked
+// against, so a second rollback (or resuming after one) failed with a hyperparameter mismatch, and
+// the rate compounded. Now the scale is state: rollbacks leave the rate at base × the guard's
+// factor.
+TEST(DivergenceGuard, ImpalaRollsBackRepeatedlyAndResumesAfterward) {
+  auto venv = envs::VectorEnv::make("CartPole-v1", 2);
+  agents::AgentSetup setup{venv.observation_space(), venv.action_space(), 2, 3, 100000};
+  const Json hp = agents::registry().at("impala").resolve(
+      Json{{"unroll_length", 8}, {"learning_rate", 1e-3}}, "hp");
+  auto agent = agents::registry().make("impala", hp, setup);
+  runtime::GuardOptions o;
+  o.lr_factor = 0.5;
+  runtime::DivergenceGuard guard(o);
+  guard.start(*agent);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_FALSE(guard.after_update(*agent, {{"policy_loss", std::nan("")}}, 10 + i));
+  EXPECT_EQ(guard.rollbacks(), 3);
+  Eigen::MatrixXf obs = venv.reset(1);
+  agents::Actions a;
+  agents::Metrics m;
+  bool updated = false;
+  for (int t = 0; t < 20 && !updated; ++t) {
+    agent->act(obs, true, a);
+    venv.step(a.discrete);
+    agent->observe(agents::StepView{obs, a, venv.rewards(), venv.terminated(), venv.truncated(),
+                                    venv.observations(), venv.final_observations()});
+    obs = venv.observations();
+    updated = agent->update(m);
+  }
+  ASSERT_TRUE(updated);
+  for (const auto& [name, v] : m) {
+    if (name == "learning_rate") {
+      EXPECT_NEAR(v, 1e-3 * 0.125, 1e-9);
+    }
+  }
+  std::string bytes;
+  replay::ByteWriter w(bytes);
+  agent->save(w);
+  auto fresh = agents::registry().make("impala", hp, setup);
+  replay::ByteReader r(bytes, "checkpoint");
+  EXPECT_NO_THROW(fresh->load(r));
+}
+
 TEST(DivergenceGuard, SpikesAgainstTheRunningMeanAreJudgedAfterTheWarmup) {
   auto env = envs::make_env("CartPole-v1");
   agents::AgentSetup setup{env->observation_space(), env->action_space(), 1, 3, 1000};
