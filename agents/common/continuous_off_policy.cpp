@@ -286,7 +286,14 @@ bool ContinuousOffPolicyAgent::update(Metrics& metrics) {
   out.add("param_norm", param_norm(params));
   out.add("update_ratio", update_ratio_.ratio(params));
   out.add("q_overestimation", overestimation_.mean());
-  out.add("dead_units", dead_unit_fraction());
+  // A forward of the actor and every critic over the batch costs ~20% of a SAC gradient step, and
+  // SAC's phase is one gradient step: dead units are counted at the first phase and then once
+  // every kDeadUnitsEvery env steps; the phases between repeat the last count.
+  if (std::isnan(dead_units_) || env_steps_ / kDeadUnitsEvery != dead_units_at_ / kDeadUnitsEvery) {
+    dead_units_ = dead_unit_fraction();
+    dead_units_at_ = env_steps_;
+  }
+  out.add("dead_units", dead_units_);
   out.finish();
   return true;
 }
@@ -367,6 +374,8 @@ void ContinuousOffPolicyAgent::save(replay::ByteWriter& w) const {
   const std::vector<double> window = overestimation_.values();
   w.put<uint32_t>(static_cast<uint32_t>(window.size()));
   for (double x : window) w.put<double>(x);
+  w.put<double>(dead_units_);
+  w.put<int64_t>(dead_units_at_);
   w.put<int64_t>(ep_sa_.cols());  // the record's capacity: the critic sees the same batch width
   w.put<int64_t>(ep_len_);
   w.bytes(ep_sa_.data(), sizeof(float) * static_cast<size_t>(ep_sa_.rows() * ep_len_));
@@ -400,6 +409,8 @@ void ContinuousOffPolicyAgent::load(replay::ByteReader& r) {
   std::vector<double> window(no);
   for (double& x : window) x = r.get<double>();
   overestimation_.assign(window);
+  dead_units_ = r.get<double>();
+  dead_units_at_ = r.get<int64_t>();
   const int64_t cap = r.get<int64_t>(), len = r.get<int64_t>();
   const int dim = obs_dim_ + act_dim_;
   if (cap < 0 || cap > (int64_t{1} << 24) || len < 0 || len > cap)

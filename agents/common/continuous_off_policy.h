@@ -11,10 +11,11 @@
 //             (-1: as many as env steps since the last phase); the learning rates follow
 //             lr_schedule (SB3's "lin_X": X → 0 over training) times scale_learning_rate()
 //   health    every phase also reports param_norm and update_ratio (all learner modules),
-//             dead_units (actor and online critics on the phase's last batch) and q_overestimation
-//             (env 0's finished episodes: Q_1(s, a) of each step, evaluated by the critic in one
-//             batched forward when the episode ends, against the discounted return that followed;
-//             agents/common/health.h); the algorithms add actor_grad_norm and critic_grad_norm
+//             dead_units (actor and online critics on a phase's last batch; counted every 1,000
+//             env steps, repeated between) and q_overestimation (env 0's finished episodes:
+//             Q_1(s, a) of each step, evaluated by the critic in one batched forward when the
+//             episode ends, against the discounted return that followed; agents/common/health.h);
+//             the algorithms add actor_grad_norm and critic_grad_norm
 //   save      the complete state (learner, RNG streams, exploration, replay, n-step windows, the
 //             overestimation window and env 0's episode so far); save_learner just the learner
 //             (networks, targets, optimizers, counters)
@@ -22,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -178,6 +180,9 @@ class ContinuousOffPolicyAgent : public Agent {
   // doubling, then stays), rewards, whether the policy chose the action (not the random phase).
   void record_episode_step(const StepView& s);
   double dead_unit_fraction();
+  static constexpr int64_t kDeadUnitsEvery = 1000;
+  double dead_units_ = std::numeric_limits<double>::quiet_NaN();  // the last count, and when
+  int64_t dead_units_at_ = 0;
   Eigen::MatrixXf ep_sa_;
   std::vector<float> ep_r_, ep_q_;
   std::vector<uint8_t> ep_acted_;
