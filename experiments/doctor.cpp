@@ -230,7 +230,10 @@ Json doctor(const std::string& run_dir) {
   if (Span s = span_where(t, t.col("dead_units"), gt(0.6), larger); s.count >= 2)
     f.add("warning", "dead or saturated hidden units", s.first, s.last, s.count,
           "dead_units up to " + num(s.extreme) + " of the hidden units",
-          "agent.hyperparameters.learning_rate, activation, ortho_init, normalize_obs");
+          t.col("critic_loss") >= 0  // SAC, TD3, DDPG
+              ? "agent.hyperparameters.learning_rate (actor_learning_rate, critic_learning_rate), "
+                "activation, net_arch"
+              : "agent.hyperparameters.learning_rate, activation, ortho_init, normalize_obs");
   {  // Explained variance negative for three evaluations in a row after the first two.
     const int c = t.col("explained_variance");
     Span s;

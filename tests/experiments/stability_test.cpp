@@ -433,6 +433,30 @@ TEST(Doctor, AHealthyRunHasNoFindings) {
   EXPECT_THROW(doctor(dir + "/nope"), Error);
 }
 
+TEST(Doctor, ReadsTheActorCriticFigures) {
+  const std::string dir = fresh_dir("doctor_sac");
+  fs::create_directories(dir);
+  std::ofstream(dir + "/metrics.csv")
+      << "env_steps,wall_s,steps_per_s,episodes,recent_return_mean,eval_return_mean,"
+         "eval_return_std,eval_length_mean,critic_loss,actor_loss,q_mean,actor_grad_norm,"
+         "critic_grad_norm,param_norm,update_ratio,q_overestimation,dead_units\n"
+      << "1000,1,1000,5,-1200,-1200,100,200,1,-5,-5,0.5,3,20,0.001,,0.1\n"
+      << "2000,2,1000,10,-900,-800,100,200,1,-30,-30,inf,3,21,0.001,40,0.7\n"
+      << "3000,3,1000,15,-600,-500,100,200,1,-40,-40,0.5,3,22,0.001,45,0.8\n";
+  const Json d = doctor(dir);
+  const Json* nonfinite = finding(d, "divergence: non-finite");
+  ASSERT_NE(nonfinite, nullptr) << d.dump(2);
+  EXPECT_EQ((*nonfinite)["first_step"], 2000);
+  EXPECT_NE((*nonfinite)["detail"].get<std::string>().find("actor_grad_norm"), std::string::npos);
+  const Json* over = finding(d, "Q-values overestimate");
+  ASSERT_NE(over, nullptr) << d.dump(2);
+  EXPECT_EQ((*over)["first_step"], 2000);
+  EXPECT_NE((*over)["advice"].get<std::string>().find("n_critics"), std::string::npos);
+  const Json* dead = finding(d, "dead or saturated");
+  ASSERT_NE(dead, nullptr) << d.dump(2);
+  EXPECT_NE((*dead)["advice"].get<std::string>().find("net_arch"), std::string::npos);
+}
+
 // --- curriculum, augmentation, resume ----------------------------------------------------------
 
 Json tiny(const std::string& algorithm) {
