@@ -83,6 +83,14 @@ class Agent {
   // their schedules by env steps (ε, learning_starts, noise) follow the learner's.
   void set_env_steps(int64_t steps) { env_steps_ = steps; }
 
+  // How often update() computes the health figures that cost a pass over the parameters or an
+  // extra forward pass (param_norm, update_ratio, dead_units): on the first update and every
+  // `updates`-th after it, reporting the last values in between. Default 1 (every update). The
+  // runtime sets kHealthInterval unless a divergence guard reads them after every update.
+  void set_health_interval(int64_t updates) { health_interval_ = updates < 1 ? 1 : updates; }
+  int64_t health_interval() const { return health_interval_; }
+  static constexpr int64_t kHealthInterval = 32;
+
   // --- The learner's state without the experience ---------------------------------------------
   // Network weights, target networks, optimizer moments, normalizers and update counters, but no
   // replay contents or pending rollouts. The divergence guard keeps it in memory and rolls back to
@@ -95,6 +103,7 @@ class Agent {
 
  protected:
   int64_t env_steps_ = 0;
+  int64_t health_interval_ = 1;
 };
 
 }  // namespace keel::agents

@@ -498,6 +498,7 @@ struct AsyncTrainer::Impl {
     ScopedFlushDenormals ftz;
     const auto pool = make_learner_pool(o.learner_threads);
     nn::ScopedProductPool products(pool.get());
+    learner.set_health_interval(guard ? 1 : agents::Agent::kHealthInterval);
     std::vector<Chunk*> chunks(actors.size());
     agents::Metrics m;
     bool checkpoint_pending = false;

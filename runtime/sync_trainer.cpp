@@ -37,6 +37,7 @@ TrainStatus SyncTrainer::run(const std::atomic<bool>* stop) {
   ScopedFlushDenormals ftz;
   const auto pool = make_learner_pool(o_.learner_threads);
   nn::ScopedProductPool products(pool.get());
+  agent_.set_health_interval(parts_.guard ? 1 : agents::Agent::kHealthInterval);
   session_start_ = now_s();
   if (!started_ && env_steps_ == 0) {
     if (parts_.variation) parts_.variation->start(envs_, eval_envs_);

@@ -40,6 +40,16 @@ class MetricWriter {
   size_t i_ = 0;
 };
 
+// Which updates compute the costly health figures (Agent::health_interval): next() is true on the
+// first update and on every interval-th after it.
+class HealthCadence {
+ public:
+  bool next(int64_t interval) { return count_++ % (interval < 1 ? 1 : interval) == 0; }
+
+ private:
+  int64_t count_ = 0;
+};
+
 // sqrt(Σ‖θ‖²) in double; NaN or infinite when any parameter is.
 double param_norm(const std::vector<nn::Parameter*>& params);
 

@@ -3,6 +3,7 @@
 #include "agents/dqn/dqn.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -235,7 +236,8 @@ class Dqn final : public Agent {
 
     ScopedFlushDenormals ftz;
     sync_target();
-    update_ratio_.capture(params_);
+    const bool health = health_.next(health_interval_);
+    if (health) update_ratio_.capture(params_);
     double loss = 0, q_mean = 0, grad_norm = 0;
     for (int64_t i = 0; i < steps; ++i) gradient_step(loss, q_mean, grad_norm);
     const double k = static_cast<double>(steps);
@@ -246,10 +248,15 @@ class Dqn final : public Agent {
     metrics.emplace_back("grad_norm", grad_norm / k);
     metrics.emplace_back("learning_rate", c_.learning_rate * lr_scale());
     if (per_) metrics.emplace_back("beta", beta());
-    metrics.emplace_back("param_norm", param_norm(params_));
-    metrics.emplace_back("update_ratio", update_ratio_.ratio(params_));
+    if (health) {
+      health_figures_[0] = param_norm(params_);
+      health_figures_[1] = update_ratio_.ratio(params_);
+      health_figures_[2] = q_.dead_unit_fraction(batch_.obs, health_ws_);
+    }
+    metrics.emplace_back("param_norm", health_figures_[0]);
+    metrics.emplace_back("update_ratio", health_figures_[1]);
     metrics.emplace_back("q_overestimation", q_overestimation());
-    metrics.emplace_back("dead_units", q_.dead_unit_fraction(batch_.obs, health_ws_));
+    metrics.emplace_back("dead_units", health_figures_[2]);
     return true;
   }
 
@@ -406,7 +413,9 @@ class Dqn final : public Agent {
   std::optional<replay::VectorNStep> nstep_;
 
   UpdateRatio update_ratio_;
-  std::vector<float> acted_q_;                   // Q of the actions just chosen (overestimation)
+  HealthCadence health_;                    // which updates compute the three figures below
+  std::array<double, 3> health_figures_{};  // param_norm, update_ratio, dead_units (last computed)
+  std::vector<float> acted_q_;              // Q of the actions just chosen (overestimation)
   std::vector<std::vector<float>> ep_q_, ep_r_;  // per env: this episode's predictions, rewards
   OverestimationWindow overestimation_;          // last episodes' mean (predicted − observed)
   int64_t steps_since_phase_ = 0;                // env steps since the last update phase

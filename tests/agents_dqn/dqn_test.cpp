@@ -6,7 +6,9 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
+#include "agents/common/health.h"
 #include "agents/dqn/dqn.h"
 #include "agents/registry.h"
 #include "core/error.h"
@@ -154,6 +156,52 @@ TEST(DqnBootstrap, NStepFlushesWithFinalObservation) {
   // Every n-step window is cut after one step, so the stored discount is γ.
   EXPECT_TRUE(std::isfinite(fixed_point_q(true, 3)));
   EXPECT_TRUE(std::isfinite(fixed_point_q(false, 3)));
+}
+
+// --- the health figures' cadence
+// ------------------------------------------------------------------
+
+TEST(HealthCadence, FirstAndEveryIntervalth) {
+  HealthCadence c;
+  std::vector<bool> due;
+  for (int i = 0; i < 7; ++i) due.push_back(c.next(3));
+  EXPECT_EQ(due, (std::vector<bool>{true, false, false, true, false, false, true}));
+  HealthCadence every;
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(every.next(1));
+}
+
+// With health_interval 4, param_norm / update_ratio / dead_units are computed on updates 1, 5, 9 …
+// and repeated in between; the cheap figures (loss) change every update.
+TEST(HealthCadence, DqnRepeatsTheCostlyFiguresBetweenDueUpdates) {
+  AgentSetup setup{Space::box(-1.f, 1.f, {2}), Space::discrete(2), 1, 3, 1000};
+  Json hp = {{"learning_starts", 0}, {"batch_size", 8},   {"train_freq", 1},
+             {"net_arch", {16}},     {"buffer_size", 64}, {"learning_rate", 1e-2}};
+  auto agent = registry().make("dqn", hp, setup);
+  agent->set_health_interval(4);
+  EXPECT_EQ(agent->health_interval(), 4);
+  Eigen::MatrixXf obs{{0.5f}, {-0.5f}};
+  Eigen::VectorXf reward = Eigen::VectorXf::Ones(1);
+  std::vector<uint8_t> term{0}, trunc{0};
+  Actions a;
+  std::vector<Metrics> rows;
+  while (rows.size() < 9) {
+    agent->act(obs, true, a);
+    agent->observe(StepView{obs, a, reward, term, trunc, obs, obs});
+    Metrics m;
+    if (agent->update(m)) rows.push_back(m);
+  }
+  auto figure = [](const Metrics& m, const std::string& name) {
+    for (const auto& [k, v] : m)
+      if (k == name) return v;
+    ADD_FAILURE() << name << " missing";
+    return 0.0;
+  };
+  for (const char* name : {"param_norm", "update_ratio"}) {
+    for (int i : {1, 2, 3}) EXPECT_EQ(figure(rows[i], name), figure(rows[0], name)) << name << i;
+    EXPECT_NE(figure(rows[4], name), figure(rows[0], name)) << name;
+    for (int i : {5, 6, 7}) EXPECT_EQ(figure(rows[i], name), figure(rows[4], name)) << name << i;
+  }
+  EXPECT_NE(figure(rows[1], "loss"), figure(rows[0], "loss"));
 }
 
 }  // namespace
