@@ -268,7 +268,8 @@ bool ContinuousOffPolicyAgent::update(Metrics& metrics) {
   ScopedFlushDenormals ftz;
   set_lr_factor(lr_factor());
   const std::vector<nn::Parameter*>& params = learner_parameters();
-  update_ratio_.capture(params);
+  const bool health = health_.next(health_interval_);  // param_norm, update_ratio this phase
+  if (health) update_ratio_.capture(params);
   for (int64_t i = 0; i < steps; ++i) {
     if (per_) {
       per_->sample(off_.batch_size, beta(), replay_rng_, batch_);
@@ -283,8 +284,12 @@ bool ContinuousOffPolicyAgent::update(Metrics& metrics) {
   MetricWriter out(metrics);
   phase_metrics(out);
   if (per_) out.add("beta", beta());
-  out.add("param_norm", param_norm(params));
-  out.add("update_ratio", update_ratio_.ratio(params));
+  if (health) {
+    param_norm_ = param_norm(params);
+    update_ratio_value_ = update_ratio_.ratio(params);
+  }
+  out.add("param_norm", param_norm_);
+  out.add("update_ratio", update_ratio_value_);
   out.add("q_overestimation", overestimation_.mean());
   // A forward of the actor and every critic over the batch costs ~20% of a SAC gradient step, and
   // SAC's phase is one gradient step: dead units are counted at the first phase and then once

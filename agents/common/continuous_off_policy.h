@@ -10,7 +10,8 @@
 //   update    every train_freq env steps, once past learning_starts: gradient_steps minibatch steps
 //             (-1: as many as env steps since the last phase); the learning rates follow
 //             lr_schedule (SB3's "lin_X": X → 0 over training) times scale_learning_rate()
-//   health    every phase also reports param_norm and update_ratio (all learner modules),
+//   health    every phase also reports param_norm and update_ratio (all learner modules;
+//             computed every Agent::health_interval() phases, repeated between),
 //             dead_units (actor and online critics on a phase's last batch; counted every 1,000
 //             env steps, repeated between) and q_overestimation (env 0's finished episodes:
 //             Q_1(s, a) of each step, evaluated by the critic in one batched forward when the
@@ -175,6 +176,8 @@ class ContinuousOffPolicyAgent : public Agent {
   std::vector<nn::Parameter*> learner_params_;
   std::vector<float> td_abs_;
   UpdateRatio update_ratio_;  // health figures over every learner module (targets included)
+  HealthCadence health_;      // phases that compute param_norm and update_ratio (the last values
+  double param_norm_ = 0, update_ratio_value_ = 0;  // are repeated in between)
 
   // Q overestimation: env 0's episode so far — [obs; action] columns (capacity grows by
   // doubling, then stays), rewards, whether the policy chose the action (not the random phase).
