@@ -69,6 +69,14 @@ TEST(AsyncRun, ConfigErrorsNameTheRuntimeKeys) {
   j = preset("cartpole_impala");
   j["runtime"]["chunk_steps"] = 7;  // not the unroll length
   EXPECT_NE(error_of(j).find("runtime.chunk_steps"), std::string::npos) << error_of(j);
+  // IMPALA's V-trace lambda and clip denominator are checked; the tuned APPO preset parses.
+  j = preset("lunarlander_appo");
+  EXPECT_EQ(error_of(j), "");
+  j["agent"]["hyperparameters"]["clip_against"] = "target";
+  EXPECT_NE(error_of(j).find("clip_against"), std::string::npos) << error_of(j);
+  j = preset("lunarlander_appo");
+  j["agent"]["hyperparameters"]["lambda"] = 1.5;
+  EXPECT_NE(error_of(j).find("lambda"), std::string::npos) << error_of(j);
   // The default is the sync runtime, and the resolved config says so.
   j = tiny_dqn();
   j.erase("runtime");
