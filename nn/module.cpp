@@ -44,9 +44,8 @@ Var Linear::forward_impl(Tape& t, Var x) {
 }
 
 void Linear::infer(const Eigen::MatrixXf& x, Eigen::MatrixXf& out) const {
-  out.resize(weight.value.rows(), x.cols());
-  product(out, weight.value, x);
-  out.colwise() += bias.value.col(0);
+  out = bias.value.col(0).replicate(1, x.cols());  // then += w·x (see nn::linear)
+  product(out, weight.value, x, /*accumulate=*/true);
 }
 
 void Linear::visit_parameters(const ParamVisitor& fn, const std::string& prefix) {

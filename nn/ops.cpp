@@ -104,9 +104,10 @@ Var linear(Var x, Var w, Var b) {
                 "w " + shape_str(W) + ", x " + shape_str(X) + ", b " + shape_str(B));
   const int id = t.push(Op::kLinear, x.id, w.id, b.id);
   Node& n = t.node(id);
-  n.value.resize(t.value(w.id).rows(), t.value(x.id).cols());
-  product(n.value, t.value(w.id), t.value(x.id));
-  n.value.colwise() += t.value(b.id).col(0);
+  // The bias first, then the product accumulated onto it: one pass over the output instead of
+  // Eigen's zero fill, the product and a bias pass.
+  n.value = t.value(b.id).col(0).replicate(1, t.value(x.id).cols());
+  product(n.value, t.value(w.id), t.value(x.id), /*accumulate=*/true);
   return {&t, id};
 }
 
