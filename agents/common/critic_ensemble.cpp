@@ -5,6 +5,7 @@
 
 #include "agents/common/health.h"
 #include "nn/ops.h"
+#include "nn/product.h"
 #include "nn/stability.h"
 
 namespace keel::agents {
@@ -25,12 +26,33 @@ CriticEnsemble::CriticEnsemble(int n, int input_dim, const std::vector<int>& hid
   opt_.emplace(params_, nn::AdamOptions{.eps = adam_eps});
   ws_.resize(n);
   health_ws_.resize(n);
+  for (int i = 0; i < n; ++i) tapes_.push_back(std::make_unique<nn::Tape>());
+  q_values_.resize(n);
+  loss_values_.resize(n);
 }
 
+namespace {
+// Runs f(0) … f(n − 1): at once on the learner's pool when it has a way for each (each task then
+// keeps its products whole), else one after another with the products split as usual.
+template <class F>
+void for_each_critic(size_t n, F&& f) {
+  nn::ProductPool* pool = nn::product_pool();
+  if (pool && n > 1 && static_cast<size_t>(pool->ways()) >= n) {
+    pool->run([&](int i) {
+      if (static_cast<size_t>(i) >= n) return;
+      nn::ScopedProductPool whole(nullptr);
+      f(static_cast<size_t>(i));
+    });
+  } else {
+    for (size_t i = 0; i < n; ++i) f(i);
+  }
+}
+}  // namespace
+
 const Eigen::MatrixXf& CriticEnsemble::target_min(const Eigen::MatrixXf& sa) {
-  q_min_ = infer(target_[0], sa, ws_[0]);
-  for (size_t i = 1; i < target_.size(); ++i)
-    q_min_ = q_min_.cwiseMin(infer(target_[i], sa, ws_[i]));
+  for_each_critic(target_.size(), [&](size_t i) { infer(target_[i], sa, ws_[i]); });
+  q_min_ = ws_[0].back();
+  for (size_t i = 1; i < target_.size(); ++i) q_min_ = q_min_.cwiseMin(ws_[i].back());
   return q_min_;
 }
 
@@ -38,32 +60,35 @@ CriticEnsemble::StepStats CriticEnsemble::train(const Eigen::MatrixXf& sa, const
                                                 const Eigen::RowVectorXf* weights, float scale,
                                                 std::vector<float>* td_abs) {
   StepStats st;
-  tape_.clear();
   opt_->zero_grad();
-  nn::Var x = tape_.constant_ref(sa), target = tape_.constant_ref(y);
-  nn::Var w;
-  if (weights) {
-    w_ = *weights;
-    w = tape_.constant_ref(w_);
-  }
-  if (td_abs) std::fill(td_abs->begin(), td_abs->end(), 0.f);
-  nn::Var loss;
-  for (size_t i = 0; i < online_.size(); ++i) {
-    nn::Var q = online_[i].forward(tape_, x);
-    if (i == 0) st.q_mean = q.value().mean();
-    if (td_abs) {
-      const float share = 1.f / static_cast<float>(online_.size());
+  if (weights) w_ = *weights;
+  // The loss scale · Σ_i l_i is a sum of independent terms: critic i's gradient is that of
+  // scale · l_i alone, so each critic runs forward and backward on its own tape.
+  for_each_critic(online_.size(), [&](size_t i) {
+    nn::Tape& t = *tapes_[i];
+    t.clear();
+    nn::Var q = online_[i].forward(t, t.constant_ref(sa));
+    nn::Var target = t.constant_ref(y);
+    nn::Var l =
+        weights ? nn::mean(t.constant_ref(w_) * nn::square(q - target)) : nn::mse(q, target);
+    q_values_[i] = q.value();  // Q_i(s, a) for the figures below
+    nn::Var loss = scale != 1.f ? scale * l : l;
+    t.backward(loss);
+    loss_values_[i] = loss.item();
+  });
+  st.q_mean = q_values_[0].mean();
+  if (td_abs) {
+    std::fill(td_abs->begin(), td_abs->end(), 0.f);
+    const float share = 1.f / static_cast<float>(online_.size());
+    for (size_t i = 0; i < online_.size(); ++i)
       for (Eigen::Index j = 0; j < y.cols(); ++j)
-        (*td_abs)[j] += share * std::abs(q.value()(0, j) - y(0, j));
-    }
-    nn::Var l = weights ? nn::mean(w * nn::square(q - target)) : nn::mse(q, target);
-    loss = i == 0 ? l : loss + l;
+        (*td_abs)[j] += share * std::abs(q_values_[i](0, j) - y(0, j));
   }
-  if (scale != 1.f) loss = scale * loss;
-  tape_.backward(loss);
   st.grad_norm = nn::global_grad_norm(params_);
   opt_->step();
-  st.loss = loss.item();
+  float total = 0;
+  for (size_t i = 0; i < online_.size(); ++i) total += loss_values_[i];
+  st.loss = total;
   return st;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,7 +56,10 @@ class CriticEnsemble {
   std::vector<nn::Mlp> online_, target_;
   std::vector<TargetNet> sync_;
   std::optional<nn::Adam> opt_;
-  nn::Tape tape_;
+  std::vector<std::unique_ptr<nn::Tape>>
+      tapes_;  // one per critic: with a learner pool the critics train at once
+  std::vector<Eigen::MatrixXf> q_values_;  // Q_i(s, a) of the last train() batch
+  std::vector<float> loss_values_;
   std::vector<nn::Parameter*> params_;  // every online critic's
   std::vector<MlpWorkspace> ws_, health_ws_;
   MlpWorkspace q1_ws_;
