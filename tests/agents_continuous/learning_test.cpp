@@ -57,7 +57,9 @@ INSTANTIATE_TEST_SUITE_P(Presets, ContinuousLearning,
                          testing::Values(LearningCase{"pendulum_sac", -200, 20000},
                                          LearningCase{"pendulum_td3", -200, 20000},
                                          LearningCase{"pendulum_ddpg", -200, 20000},
-                                         LearningCase{"mountaincarcontinuous_sac", 90, 50000}),
+                                         LearningCase{"mountaincarcontinuous_sac", 90, 50000},
+                                         LearningCase{"lunarlandercontinuous_sac_small", 200,
+                                                      300000}),
                          case_name);
 #endif
 
