@@ -336,7 +336,8 @@ void ContinuousOffPolicyAgent::scale_learning_rate(double factor) {
 // --- checkpoints ----------------------------------------------------------------------------
 
 namespace {
-constexpr uint32_t kStateTag = 0x32504f43;    // "COP2" (COP1: without the health trackers)
+constexpr uint32_t kStateTag = 0x33504f43;    // "COP3" (COP2: without the health cadence; COP1:
+                                              // without the health trackers)
 constexpr uint32_t kLearnerTag = 0x324c4f43;  // "COL2" (COL1: TD3 without its last actor figure)
 }  // namespace
 
@@ -381,6 +382,9 @@ void ContinuousOffPolicyAgent::save(replay::ByteWriter& w) const {
   for (double x : window) w.put<double>(x);
   w.put<double>(dead_units_);
   w.put<int64_t>(dead_units_at_);
+  w.put<int64_t>(health_.count());
+  w.put<double>(param_norm_);
+  w.put<double>(update_ratio_value_);
   w.put<int64_t>(ep_sa_.cols());  // the record's capacity: the critic sees the same batch width
   w.put<int64_t>(ep_len_);
   w.bytes(ep_sa_.data(), sizeof(float) * static_cast<size_t>(ep_sa_.rows() * ep_len_));
@@ -416,6 +420,9 @@ void ContinuousOffPolicyAgent::load(replay::ByteReader& r) {
   overestimation_.assign(window);
   dead_units_ = r.get<double>();
   dead_units_at_ = r.get<int64_t>();
+  health_.set_count(r.get<int64_t>());
+  param_norm_ = r.get<double>();
+  update_ratio_value_ = r.get<double>();
   const int64_t cap = r.get<int64_t>(), len = r.get<int64_t>();
   const int dim = obs_dim_ + act_dim_;
   if (cap < 0 || cap > (int64_t{1} << 24) || len < 0 || len > cap)

@@ -45,6 +45,8 @@ class MetricWriter {
 class HealthCadence {
  public:
   bool next(int64_t interval) { return count_++ % (interval < 1 ? 1 : interval) == 0; }
+  int64_t count() const { return count_; }  // for checkpoints: a resumed run keeps the phase
+  void set_count(int64_t count) { count_ = count < 0 ? 0 : count; }
 
  private:
   int64_t count_ = 0;

@@ -113,7 +113,8 @@ void dqn_td_targets(const replay::Batch& b, const Eigen::MatrixXf& q_next_target
 
 namespace {
 
-constexpr uint32_t kStateTag = 0x314e5144;    // "DQN1"
+constexpr uint32_t kStateTag = 0x324e5144;    // "DQN2" (the health cadence after the counters)
+constexpr uint32_t kStateTagV1 = 0x314e5144;  // "DQN1": read too; its health figures start anew
 constexpr uint32_t kLearnerTag = 0x4c4e5144;  // "DQNL"
 
 // Swallows transitions (rebuilding n-step windows on load re-emits nothing, but needs a sink).
@@ -450,6 +451,8 @@ void Dqn::save(replay::ByteWriter& w) const {
   w.put(env_steps_);
   w.put(steps_since_phase_);
   w.put(pending_target_updates_);
+  w.put<int64_t>(health_.count());
+  for (double x : health_figures_) w.put<double>(x);
   save_modules(w, nn::Bundle{{{"q", &self.q_}, {"target", &self.target_}}, {{"adam", &self.opt_}}});
   w.rng(explore_rng_.state());
   w.rng(replay_rng_.state());
@@ -476,7 +479,8 @@ void Dqn::save(replay::ByteWriter& w) const {
 }
 
 void Dqn::load(replay::ByteReader& r) {
-  if (r.get<uint32_t>() != kStateTag)
+  const uint32_t tag = r.get<uint32_t>();
+  if (tag != kStateTag && tag != kStateTagV1)
     r.shape_error("agent state", "a DQN checkpoint", "other data");
   const std::string config = get_blob(r);
   if (config != to_json(c_).dump())
@@ -487,6 +491,12 @@ void Dqn::load(replay::ByteReader& r) {
   env_steps_ = r.get<int64_t>();
   steps_since_phase_ = r.get<int64_t>();
   pending_target_updates_ = r.get<int64_t>();
+  health_ = HealthCadence{};
+  health_figures_ = {};
+  if (tag == kStateTag) {
+    health_.set_count(r.get<int64_t>());
+    for (double& x : health_figures_) x = r.get<double>();
+  }
   load_modules(r, nn::Bundle{{{"q", &q_}, {"target", &target_}}, {{"adam", &opt_}}});
   explore_rng_.set_state(r.rng());
   replay_rng_.set_state(r.rng());
