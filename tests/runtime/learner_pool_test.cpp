@@ -49,7 +49,7 @@ Json sac_run(int threads) {
                {{"algorithm", "sac"},
                 {"hyperparameters",
                  {{"learning_starts", 100}, {"batch_size", 256}, {"net_arch", {128, 128}}}}}},
-              {"training", {{"total_steps", 250}, {"seed", 4}}},
+              {"training", {{"total_steps", 112}, {"seed", 4}}},
               {"evaluation", {{"every_steps", 0}, {"episodes", 2}}},
               {"logging", {{"progress", "none"}}},
               {"runtime", {{"learner_threads", threads}}}};
