@@ -44,7 +44,7 @@ Var Linear::forward_impl(Tape& t, Var x) {
 }
 
 void Linear::infer(const Eigen::MatrixXf& x, Eigen::MatrixXf& out) const {
-  out = bias.value.col(0).replicate(1, x.cols());  // then += w·x (see nn::linear)
+  fill_columns(out, bias.value, x.cols());  // then += w·x (see nn::linear)
   product(out, weight.value, x, /*accumulate=*/true);
 }
 

@@ -106,7 +106,7 @@ Var linear(Var x, Var w, Var b) {
   Node& n = t.node(id);
   // The bias first, then the product accumulated onto it: one pass over the output instead of
   // Eigen's zero fill, the product and a bias pass.
-  n.value = t.value(b.id).col(0).replicate(1, t.value(x.id).cols());
+  fill_columns(n.value, t.value(b.id), t.value(x.id).cols());
   product(n.value, t.value(w.id), t.value(x.id), /*accumulate=*/true);
   return {&t, id};
 }

@@ -53,6 +53,13 @@ void product_into(D dst, const L& lhs, const R& rhs, bool accumulate) {
 }
 }  // namespace detail
 
+// dst = `cols` copies of the column vector v (a bias before a product is accumulated onto it),
+// column by column: Eigen's replicate() costs an integer division per coefficient.
+inline void fill_columns(Eigen::MatrixXf& dst, const Eigen::MatrixXf& v, Eigen::Index cols) {
+  dst.resize(v.rows(), cols);
+  for (Eigen::Index j = 0; j < cols; ++j) dst.col(j) = v.col(0);
+}
+
 // dst = lhs · rhs, or dst += lhs · rhs with `accumulate`; dst already has the product's shape.
 template <class L, class R>
 void product(Eigen::MatrixXf& dst, const L& lhs, const R& rhs, bool accumulate = false) {
