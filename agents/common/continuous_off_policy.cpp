@@ -377,9 +377,7 @@ void ContinuousOffPolicyAgent::save(replay::ByteWriter& w) const {
   save_exploration(w);
   put_blob(w, per_ ? per_->save_bytes() : uniform_->save_bytes());
   if (nstep_) self.nstep_->save(w);
-  const std::vector<double> window = overestimation_.values();
-  w.put<uint32_t>(static_cast<uint32_t>(window.size()));
-  for (double x : window) w.put<double>(x);
+  overestimation_.save(w);
   w.put<double>(dead_units_);
   w.put<int64_t>(dead_units_at_);
   w.put<int64_t>(health_.count());
@@ -412,12 +410,7 @@ void ContinuousOffPolicyAgent::load(replay::ByteReader& r) {
     uniform_->load_bytes(replay, nullptr, r.where());
   }
   if (nstep_) nstep_->load(r);
-  const uint32_t no = r.get<uint32_t>();
-  if (no > OverestimationWindow::kSize)
-    r.shape_error("overestimation window", "<= 20", std::to_string(no));
-  std::vector<double> window(no);
-  for (double& x : window) x = r.get<double>();
-  overestimation_.assign(window);
+  overestimation_.load(r);
   dead_units_ = r.get<double>();
   dead_units_at_ = r.get<int64_t>();
   health_.set_count(r.get<int64_t>());

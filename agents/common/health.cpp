@@ -2,6 +2,9 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+
+#include "replay/checkpoint.h"
 
 namespace keel::agents {
 
@@ -88,6 +91,19 @@ std::vector<double> OverestimationWindow::values() const {
 void OverestimationWindow::assign(const std::vector<double>& oldest_first) {
   clear();
   for (double x : oldest_first) push(x);
+}
+
+void OverestimationWindow::save(replay::ByteWriter& w) const {
+  w.put<uint32_t>(static_cast<uint32_t>(count_));
+  for (double x : values()) w.put<double>(x);
+}
+
+void OverestimationWindow::load(replay::ByteReader& r) {
+  const uint32_t n = r.get<uint32_t>();
+  if (n > kSize) r.shape_error("overestimation window", "<= 20", std::to_string(n));
+  std::vector<double> window(n);
+  for (double& x : window) x = r.get<double>();
+  assign(window);
 }
 
 }  // namespace keel::agents

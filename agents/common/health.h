@@ -16,6 +16,11 @@
 #include "nn/mlp.h"
 #include "nn/module.h"
 
+namespace keel::replay {
+class ByteWriter;
+class ByteReader;
+}  // namespace keel::replay
+
 namespace keel::agents {
 
 // Writes an update's figures over the previous update's in `m`, reusing its strings: an agent
@@ -94,6 +99,9 @@ class OverestimationWindow {
   // Oldest first (the layout DQN's checkpoints have always had).
   std::vector<double> values() const;
   void assign(const std::vector<double>& oldest_first);  // keeps the newest kSize
+  // In a checkpoint: the count, then values() (DQN's and the continuous agents' layout).
+  void save(replay::ByteWriter& w) const;
+  void load(replay::ByteReader& r);  // a count over kSize is a shape error naming the window
 
  private:
   std::array<double, kSize> ring_{};

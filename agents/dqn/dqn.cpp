@@ -456,8 +456,7 @@ void Dqn::save(replay::ByteWriter& w) const {
   save_modules(w, nn::Bundle{{{"q", &self.q_}, {"target", &self.target_}}, {{"adam", &self.opt_}}});
   w.rng(explore_rng_.state());
   w.rng(replay_rng_.state());
-  w.put<uint32_t>(static_cast<uint32_t>(overestimation_.size()));
-  for (double x : overestimation_.values()) w.put<double>(x);
+  overestimation_.save(w);
   w.put<uint32_t>(static_cast<uint32_t>(ep_q_.size()));
   for (size_t e = 0; e < ep_q_.size(); ++e) {
     w.put<uint64_t>(ep_q_[e].size());
@@ -500,12 +499,7 @@ void Dqn::load(replay::ByteReader& r) {
   load_modules(r, nn::Bundle{{{"q", &q_}, {"target", &target_}}, {{"adam", &opt_}}});
   explore_rng_.set_state(r.rng());
   replay_rng_.set_state(r.rng());
-  const uint32_t no = r.get<uint32_t>();
-  if (no > OverestimationWindow::kSize)
-    r.shape_error("overestimation window", "<= 20", std::to_string(no));
-  std::vector<double> window(no);
-  for (double& x : window) x = r.get<double>();
-  overestimation_.assign(window);
+  overestimation_.load(r);
   const uint32_t ne = r.get<uint32_t>();
   if (ne != 0) r.expect_equal("episode trackers", setup_.num_envs, static_cast<int>(ne));
   ep_q_.assign(ne, {});

@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "envs/vector_env.h"
 #include "replay/checkpoint.h"
+#include "tests/agents_continuous/drive.h"
 
 namespace keel::agents {
 namespace {
@@ -114,21 +115,6 @@ class ContinuousVariant : public testing::TestWithParam<Variant> {
   std::unique_ptr<Agent> make(envs::VectorEnv& v, uint64_t seed) {
     AgentSetup s{v.observation_space(), v.action_space(), v.num_envs(), seed, 2000};
     return registry().make(GetParam().algorithm, GetParam().hp, s);
-  }
-  // act / step / observe / update; returns the metrics of every update, in order.
-  std::vector<Metrics> drive(Agent& agent, envs::VectorEnv& v, int steps, Eigen::MatrixXf& obs) {
-    std::vector<Metrics> out;
-    Actions a;
-    for (int t = 0; t < steps; ++t) {
-      agent.act(obs, true, a);
-      v.step(a.continuous);
-      agent.observe(StepView{obs, a, v.rewards(), v.terminated(), v.truncated(), v.observations(),
-                             v.final_observations()});
-      obs = v.observations();
-      Metrics m;
-      if (agent.update(m)) out.push_back(m);
-    }
-    return out;
   }
   // Equal names and values, NaN matching NaN.
   static bool same(const std::vector<Metrics>& a, const std::vector<Metrics>& b) {

@@ -16,6 +16,7 @@
 #include "core/space.h"
 #include "envs/vector_env.h"
 #include "replay/checkpoint.h"
+#include "tests/agents_continuous/drive.h"
 
 namespace keel::agents {
 namespace {
@@ -201,20 +202,6 @@ class Health : public testing::TestWithParam<std::string> {
                                 {"gamma", 0.9},
                                 {"net_arch", {32, 32}}},
                            s);
-  }
-  std::vector<Metrics> drive(Agent& agent, envs::VectorEnv& v, int steps, Eigen::MatrixXf& obs) {
-    std::vector<Metrics> out;
-    Actions a;
-    for (int t = 0; t < steps; ++t) {
-      agent.act(obs, true, a);
-      v.step(a.continuous);
-      agent.observe(StepView{obs, a, v.rewards(), v.terminated(), v.truncated(), v.observations(),
-                             v.final_observations()});
-      obs = v.observations();
-      Metrics m;
-      if (agent.update(m)) out.push_back(m);
-    }
-    return out;
   }
   envs::VectorEnv v_ = envs::VectorEnv::make("Pendulum-v1", 1);
 };
