@@ -306,8 +306,7 @@ TEST(DivergenceGuard, RollbackAndSkipKeepTheTrueEnvStepCount) {
       Eigen::MatrixXf obs = venv.reset(1);
       agents::Actions a;
       agents::Metrics m;
-      int updates = 0;
-      for (int t = 0; t < 300; ++t) {
+      auto env_step = [&] {  // act, step, observe
         agent->act(obs, true, a);
         if (dqn) {
           venv.step(a.discrete);
@@ -317,6 +316,10 @@ TEST(DivergenceGuard, RollbackAndSkipKeepTheTrueEnvStepCount) {
         agent->observe(agents::StepView{obs, a, venv.rewards(), venv.terminated(), venv.truncated(),
                                         venv.observations(), venv.final_observations()});
         obs = venv.observations();
+      };
+      int updates = 0;
+      for (int t = 0; t < 300; ++t) {
+        env_step();
         if (agent->update(m)) {
           ++updates;
           EXPECT_TRUE(guard.after_update(*agent, m, agent->env_steps()));
@@ -330,15 +333,7 @@ TEST(DivergenceGuard, RollbackAndSkipKeepTheTrueEnvStepCount) {
       // phase) with ε where the true count puts it.
       bool updated = false;
       for (int t = 0; t < 8 && !updated; ++t) {
-        agent->act(obs, true, a);
-        if (dqn) {
-          venv.step(a.discrete);
-        } else {
-          venv.step(a.continuous);
-        }
-        agent->observe(agents::StepView{obs, a, venv.rewards(), venv.terminated(), venv.truncated(),
-                                        venv.observations(), venv.final_observations()});
-        obs = venv.observations();
+        env_step();
         updated = agent->update(m);
       }
       EXPECT_TRUE(updated);
