@@ -86,13 +86,12 @@ struct Session {
                              cfg.env.num_envs, cfg.training.seed, cfg.training.total_steps};
     agent = agents::registry().make(cfg.agent.algorithm, cfg.agent.hyperparameters, setup);
     metric_names = agent->metric_names();
-    stability = StabilityRuntime(cfg.stability, cfg.env.params, cfg.training.seed, cfg.env.num_envs,
-                                 train_envs.observation_space().shape());
+    // In async runs the actors' envs vary through per-actor copies (runtime/async_trainer.h):
+    // the run's own variation and augmenter keep the level and the template, no env of their own.
+    stability =
+        StabilityRuntime(cfg.stability, cfg.env.params, cfg.training.seed,
+                         async() ? 0 : cfg.env.num_envs, train_envs.observation_space().shape());
     for (const auto& n : stability.metric_names()) metric_names.push_back(n);
-    // The guard works in both runtimes; curricula and augmentation act on the actors' envs.
-    if ((stability.variation || stability.augmenter) && cfg.runtime.mode != "sync")
-      throw Error("curriculum, augmentation", "these blocks run with the sync runtime",
-                  "runtime.mode \"sync\" (async takes the stability block only)", cfg.runtime.mode);
     if (async()) {
       const auto extra = runtime::async_metric_names();
       metric_names.insert(metric_names.end(), extra.begin(), extra.end());

@@ -18,6 +18,8 @@
 #include "core/fpu.h"
 #include "core/rng.h"
 #include "replay/checkpoint.h"
+#include "runtime/augmentation.h"
+#include "runtime/curriculum.h"
 #include "runtime/divergence_guard.h"
 #include "runtime/learner_pool.h"
 #include "runtime/trainer_io.h"
@@ -162,6 +164,11 @@ struct Actor {
   agents::BehaviourSource* behaviour = nullptr;
   envs::VectorEnv envs;
   std::unique_ptr<ChunkRing> ring;
+  // Optional (a curriculum or randomization; observation augmentation): this actor's copies,
+  // made at each run() from the learner's (its envs restart then too).
+  std::unique_ptr<EnvVariation> variation;
+  std::unique_ptr<ObservationAugmenter> augmenter;
+  Eigen::MatrixXf aug_obs, aug_final;         // what the agents see with augmentation
   alignas(64) std::atomic<int64_t> steps{0};  // env steps taken (written by this actor only)
 };
 
@@ -175,6 +182,11 @@ struct AsyncTrainer::Impl {
   AsyncOptions a;
   TrainerHooks hooks;
   DivergenceGuard* guard = nullptr;  // optional; used by the learner thread only
+  // Optional: the level schedule (learner thread; the actors' copies follow `level`) and the
+  // template of the actors' augmenters.
+  EnvVariation* variation = nullptr;
+  ObservationAugmenter* augmenter = nullptr;
+  std::atomic<int> level{0};
   int num_envs, per_actor, obs_dim;
   bool discrete;
   std::vector<std::unique_ptr<Actor>> actors;
@@ -342,22 +354,34 @@ struct AsyncTrainer::Impl {
       ScopedFlushDenormals ftz;
       Actor& me = *actors[k];
       const int m = per_actor, T = a.chunk_steps;
+      if (me.variation) me.variation->start(me.envs);
       me.envs.reset(
           Rng::derive_seed(o.seed, "actor-envs", static_cast<uint64_t>(sessions) * 1'000'000 + k));
+      if (me.augmenter) {
+        me.augmenter->start();
+        me.augmenter->apply(me.envs.observations(), me.aug_obs);
+      }
+      // What the agent sees: the envs' observations, or their augmented copies.
+      const Eigen::MatrixXf& seen = me.augmenter ? me.aug_obs : me.envs.observations();
+      const Eigen::MatrixXf& seen_final =
+          me.augmenter ? me.aug_final : me.envs.final_observations();
       agents::Actions act;
       int64_t version = -1;
       while (!stopping.load(std::memory_order_relaxed)) {
         refresh(me, version);
+        if (me.variation) {  // the learner's level; envs take it at their next episode
+          const int lv = level.load(std::memory_order_acquire);
+          if (lv != me.variation->level()) me.variation->follow_level(lv, me.envs);
+        }
         Chunk* c = me.ring->begin_write();
         if (!c) return;
         c->version = version;
         c->finished.clear();
         for (int t = 0; t < T; ++t) {
           if (stopping.load(std::memory_order_relaxed)) return;  // the chunk is abandoned
-          const Eigen::MatrixXf& ob = me.envs.observations();
-          me.agent->act(ob, /*explore=*/true, act);
+          me.agent->act(seen, /*explore=*/true, act);
           const int64_t col = static_cast<int64_t>(t) * m;
-          c->obs.middleCols(col, m) = ob;
+          c->obs.middleCols(col, m) = seen;
           if (discrete) {
             std::copy(act.discrete.begin(), act.discrete.end(), c->discrete.begin() + col);
             me.envs.step(act.discrete);
@@ -365,17 +389,23 @@ struct AsyncTrainer::Impl {
             c->continuous.middleCols(col, m) = act.continuous;
             me.envs.step(act.continuous);
           }
+          if (me.augmenter) {  // a finished episode's last observation keeps its factors
+            me.augmenter->apply(me.envs.final_observations(), me.aug_final);
+            for (const auto& f : me.envs.finished()) me.augmenter->new_episode(f.env_index);
+            me.augmenter->apply(me.envs.observations(), me.aug_obs);
+          }
+          if (me.variation) me.variation->after_step(me.envs);
           if (me.behaviour) c->behaviour.segment(col, m) = me.behaviour->behaviour_log_probs();
           c->rewards.segment(col, m) = me.envs.rewards();
           std::copy(me.envs.terminated().begin(), me.envs.terminated().end(),
                     c->terminated.begin() + col);
           std::copy(me.envs.truncated().begin(), me.envs.truncated().end(),
                     c->truncated.begin() + col);
-          c->final_obs.middleCols(col, m) = me.envs.final_observations();
+          c->final_obs.middleCols(col, m) = seen_final;
           for (const auto& f : me.envs.finished()) c->finished.push_back(f);
           me.steps.fetch_add(m, std::memory_order_relaxed);
         }
-        c->obs.middleCols(static_cast<int64_t>(T) * m, m) = me.envs.observations();
+        c->obs.middleCols(static_cast<int64_t>(T) * m, m) = seen;
         me.ring->end_write();
       }
     } catch (...) {
@@ -478,9 +508,20 @@ struct AsyncTrainer::Impl {
     row.agent = last_metrics;
     if (guard) guard->append_metrics(row.agent);
     row.runtime = runtime_metrics();
-    if (o.threshold && !first_reached && row.eval.mean >= *o.threshold) first_reached = row;
+    // With a curriculum, evaluation runs at the current level: the threshold counts at the last.
+    const bool final_level = !variation || variation->at_final_level();
+    if (variation) row.agent.emplace_back("curriculum_level", variation->level());
+    if (o.threshold && !first_reached && final_level && row.eval.mean >= *o.threshold)
+      first_reached = row;
     last_row = row;
     if (hooks.on_row) hooks.on_row(row);
+    if (variation && variation->after_eval(row.eval.mean, env_steps)) level_changed();
+  }
+
+  // The schedule changed the level: evaluation takes it now, the actors at their next chunk.
+  void level_changed() {
+    variation->apply_eval(eval_envs);
+    level.store(variation->level(), std::memory_order_release);
   }
 
   EvalResult evaluate() {
@@ -543,6 +584,7 @@ struct AsyncTrainer::Impl {
         actors[k]->ring->end_read();
       }
       env_steps += static_cast<int64_t>(num_envs) * a.chunk_steps;
+      if (variation && variation->advance_by_steps(env_steps)) level_changed();
 
       if (env_steps >= next_eval) {
         while (next_eval <= env_steps) next_eval += o.eval_every;
@@ -576,6 +618,15 @@ struct AsyncTrainer::Impl {
     prev_updates = updates;
     stopping.store(false);
     publish();  // version `updates`: every actor starts from the learner's weights
+    if (variation) {
+      variation->apply_eval(eval_envs);
+      level.store(variation->level(), std::memory_order_relaxed);  // published by thread start
+    }
+    for (int k = 0; k < a.actors; ++k) {
+      Actor& x = *actors[static_cast<size_t>(k)];
+      x.variation = variation ? variation->for_actor(k, per_actor) : nullptr;
+      x.augmenter = augmenter ? augmenter->for_actor(k, per_actor) : nullptr;
+    }
     std::vector<std::thread> threads;
     TrainStatus status = TrainStatus::kStopped;
     try {
@@ -610,6 +661,7 @@ struct AsyncTrainer::Impl {
     put_metrics(w, last_metrics);
     learner.save(w);
     if (guard) guard->save(w);
+    if (variation) variation->save(w);  // the level (actors restart their envs and draws)
     return out;
   }
 
@@ -632,6 +684,7 @@ struct AsyncTrainer::Impl {
     last_metrics = get_metrics(r);
     learner.load(r);
     if (guard) guard->load(r);
+    if (variation) variation->load(r);
     r.expect_end();
     started = true;
   }
@@ -673,11 +726,9 @@ int64_t AsyncTrainer::actor_queue_waits() const {
   return total;
 }
 void AsyncTrainer::set_stability(StabilityParts parts) {
-  if (parts.variation || parts.augmenter)
-    throw Error("curriculum, augmentation", "these blocks run with the sync runtime",
-                "runtime.mode \"sync\" (the async runtime takes the stability block only)",
-                "runtime.mode \"async\"");
   impl_->guard = parts.guard;
+  impl_->variation = parts.variation;
+  impl_->augmenter = parts.augmenter;
 }
 std::string AsyncTrainer::save_state() const {
   return impl_->save_state();

@@ -86,11 +86,17 @@ class AsyncTrainer {
   // Times an actor found its ring full and waited (all actors, so far).
   int64_t actor_queue_waits() const;
 
-  // Attaches the divergence guard (before run() or load_state()): it checks the learner after every
-  // update, in the learner thread, and rolls back or skips there; the restored learner is
-  // published at once, and no snapshot of a rejected update is ever published. Curricula and
-  // augmentation (parts.variation, parts.augmenter) act on the actors' envs and are not supported
-  // here: non-null ones are an error.
+  // Attaches the stability parts (before run() or load_state()). The divergence guard checks the
+  // learner after every update, in the learner thread, and rolls back or skips there; the
+  // restored learner is published at once, and no snapshot of a rejected update is ever
+  // published. The env variation (curriculum, randomization) keeps its level schedule in the
+  // learner thread — by the learner's env-step count and its evaluations, which run at the
+  // current level — and publishes the level through an atomic; each actor varies its own envs
+  // through a copy (EnvVariation::for_actor, its own draw stream) that takes a new level at its
+  // next chunk, each env at its next episode. Each actor augments its observations with its own
+  // copy of the augmenter (ObservationAugmenter::for_actor); the learner and the chunks see what
+  // the actor's agent saw. Only the level is checkpointed: on resume actors restart their envs,
+  // draws and augmentation factors.
   void set_stability(StabilityParts parts);
 
   // Counters, rows and the learner agent's complete state (actors restart their envs on resume).

@@ -31,6 +31,7 @@ void random_shift(const Eigen::MatrixXf& obs, int channels, int height, int widt
 ObservationAugmenter::ObservationAugmenter(AugmentOptions options, uint64_t seed, int num_envs,
                                            std::vector<int> shape)
     : o_(std::move(options)),
+      seed_(seed),
       rng_(Rng::stream(seed, "augment")),
       shape_(std::move(shape)),
       scale_(static_cast<size_t>(num_envs), 1.f) {
@@ -38,6 +39,12 @@ ObservationAugmenter::ObservationAugmenter(AugmentOptions options, uint64_t seed
     throw Error("augmentation.image_shift", "needs image observations",
                 "an observation space of shape C x H x W",
                 std::to_string(shape_.size()) + " dimension(s)");
+}
+
+std::unique_ptr<ObservationAugmenter> ObservationAugmenter::for_actor(int actor,
+                                                                      int num_envs) const {
+  return std::make_unique<ObservationAugmenter>(
+      o_, Rng::derive_seed(seed_, "actor-augment", static_cast<uint64_t>(actor)), num_envs, shape_);
 }
 
 void ObservationAugmenter::start() {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -48,6 +49,8 @@ class ObservationAugmenter {
  public:
   // `shape`: the observation space's shape (image_shift needs three dimensions C, H, W).
   ObservationAugmenter(AugmentOptions options, uint64_t seed, int num_envs, std::vector<int> shape);
+  // A copy for async actor `actor`'s `num_envs` envs, with its own stream.
+  std::unique_ptr<ObservationAugmenter> for_actor(int actor, int num_envs) const;
   // Draws every env's episode factors (at the start of training).
   void start();
   // Transforms a features × N batch (column i: env i) into `out`.
@@ -60,6 +63,7 @@ class ObservationAugmenter {
 
  private:
   AugmentOptions o_;
+  uint64_t seed_;
   Rng rng_;
   std::vector<int> shape_;
   std::vector<float> scale_;

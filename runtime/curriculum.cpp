@@ -39,11 +39,20 @@ EnvVariation::EnvVariation(Json base_params, std::optional<CurriculumOptions> cu
     : base_(std::move(base_params)),
       curriculum_(std::move(curriculum)),
       randomize_(std::move(randomize)),
+      seed_(seed),
       rng_(Rng::stream(seed, "env-variation")),
       current_(static_cast<size_t>(num_train_envs)),
       pending_full_(static_cast<size_t>(num_train_envs)),
       pending_sample_(static_cast<size_t>(num_train_envs), Json::object()),
       has_pending_(static_cast<size_t>(num_train_envs), 0) {}
+
+std::unique_ptr<EnvVariation> EnvVariation::for_actor(int actor, int num_envs) const {
+  auto v = std::make_unique<EnvVariation>(
+      base_, curriculum_, randomize_,
+      Rng::derive_seed(seed_, "actor-env-variation", static_cast<uint64_t>(actor)), num_envs);
+  v->level_ = level_;
+  return v;
+}
 
 Json EnvVariation::sample() {
   Json s = Json::object();
@@ -63,29 +72,30 @@ void EnvVariation::apply_eval(envs::VectorEnv& eval) const {
   for (int i = 0; i < eval.num_envs(); ++i) eval.set_params(i, p, /*at_next_reset=*/false);
 }
 
-void EnvVariation::start(envs::VectorEnv& train, envs::VectorEnv& eval) {
+void EnvVariation::start(envs::VectorEnv& train) {
   for (int i = 0; i < train.num_envs(); ++i) {
     current_[i] = params_for(sample());
     train.set_params(i, current_[i], /*at_next_reset=*/false);
   }
-  apply_eval(eval);
 }
 
-void EnvVariation::set_level(int level, envs::VectorEnv& train, envs::VectorEnv& eval,
-                             int64_t env_steps) {
+void EnvVariation::set_level(int level, int64_t env_steps) {
   level_ = level;
   streak_ = 0;
   changes_.emplace_back(env_steps, level);
   if (on_level_change) on_level_change(env_steps, level);
+}
+
+void EnvVariation::follow_level(int level, envs::VectorEnv& train) {
+  level_ = level;
   for (int i = 0; i < train.num_envs(); ++i) {
     pending_full_[i] = params_for(pending_sample_[i]);
     train.set_params(i, pending_full_[i], /*at_next_reset=*/true);
     has_pending_[i] = 1;
   }
-  apply_eval(eval);
 }
 
-void EnvVariation::after_step(envs::VectorEnv& train, envs::VectorEnv& eval, int64_t env_steps) {
+void EnvVariation::after_step(envs::VectorEnv& train) {
   for (const auto& f : train.finished()) {
     const int i = f.env_index;
     if (!has_pending_[i]) continue;
@@ -101,17 +111,21 @@ void EnvVariation::after_step(envs::VectorEnv& train, envs::VectorEnv& eval, int
       has_pending_[i] = 1;
     }
   }
-  if (curriculum_ && curriculum_->advance == "steps")
-    while (level_ + 1 < num_levels() && env_steps >= curriculum_->at_steps[level_])
-      set_level(level_ + 1, train, eval, env_steps);
 }
 
-bool EnvVariation::after_eval(envs::VectorEnv& train, envs::VectorEnv& eval, double eval_return,
-                              int64_t env_steps) {
+bool EnvVariation::advance_by_steps(int64_t env_steps) {
+  if (!curriculum_ || curriculum_->advance != "steps") return false;
+  const int before = level_;
+  while (level_ + 1 < num_levels() && env_steps >= curriculum_->at_steps[level_])
+    set_level(level_ + 1, env_steps);
+  return level_ != before;
+}
+
+bool EnvVariation::after_eval(double eval_return, int64_t env_steps) {
   if (!curriculum_ || curriculum_->advance != "eval") return false;
   if (level_ + 1 < num_levels() && eval_return >= per_level(curriculum_->thresholds, level_)) {
     if (++streak_ >= curriculum_->patience) {
-      set_level(level_ + 1, train, eval, env_steps);
+      set_level(level_ + 1, env_steps);
       return true;
     }
     return false;
@@ -119,7 +133,7 @@ bool EnvVariation::after_eval(envs::VectorEnv& train, envs::VectorEnv& eval, dou
   streak_ = 0;
   if (level_ > 0 && !curriculum_->fallback_below.empty() &&
       eval_return < per_level(curriculum_->fallback_below, level_)) {
-    set_level(level_ - 1, train, eval, env_steps);
+    set_level(level_ - 1, env_steps);
     return true;
   }
   return false;
@@ -144,7 +158,7 @@ void EnvVariation::save(replay::ByteWriter& w) const {
   }
 }
 
-void EnvVariation::load(replay::ByteReader& r, envs::VectorEnv& train, envs::VectorEnv& eval) {
+void EnvVariation::load(replay::ByteReader& r) {
   if (r.get<uint32_t>() != kVariationTag)
     r.shape_error("curriculum state", "the env-variation state (curriculum or randomization)",
                   "other data");
@@ -159,9 +173,6 @@ void EnvVariation::load(replay::ByteReader& r, envs::VectorEnv& train, envs::Vec
     pending_full_[i] = Json::parse(r.str());
     pending_sample_[i] = Json::parse(r.str());
     has_pending_[i] = r.get<uint8_t>();
-    train.set_params(static_cast<int>(i), current_[i], /*at_next_reset=*/false);
-    if (has_pending_[i])
-      train.set_params(static_cast<int>(i), pending_full_[i], /*at_next_reset=*/true);
   }
   changes_.clear();
   const uint32_t nc = r.get<uint32_t>();
@@ -169,7 +180,14 @@ void EnvVariation::load(replay::ByteReader& r, envs::VectorEnv& train, envs::Vec
     const int64_t steps = r.get<int64_t>();
     changes_.emplace_back(steps, r.get<int32_t>());
   }
-  apply_eval(eval);
+}
+
+void EnvVariation::reapply(envs::VectorEnv& train) const {
+  for (size_t i = 0; i < current_.size(); ++i) {
+    train.set_params(static_cast<int>(i), current_[i], /*at_next_reset=*/false);
+    if (has_pending_[i])
+      train.set_params(static_cast<int>(i), pending_full_[i], /*at_next_reset=*/true);
+  }
 }
 
 }  // namespace keel::runtime

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,38 +49,53 @@ class EnvVariation {
                std::map<std::string, std::pair<double, double>> randomize, uint64_t seed,
                int num_train_envs);
 
+  // A copy for async actor `actor`'s `num_envs` envs: the same levels and ranges, its own draw
+  // stream, at this one's current level. The actor's copy follows the learner's level with
+  // follow_level(); its own schedule is not used.
+  std::unique_ptr<EnvVariation> for_actor(int actor, int num_envs) const;
+
+  // --- the training envs (the sync trainer's, or one async actor's) ---
   // At the start of training (before the first reset): every env's params now (randomized ones
-  // drawn). Evaluation envs get the current level.
-  void start(envs::VectorEnv& train, envs::VectorEnv& eval);
+  // drawn).
+  void start(envs::VectorEnv& train);
   // After every training step: for finished episodes, the params their envs just took become
-  // current, and each env without one gets its next episode's draw; then the level schedule by
-  // env steps.
-  void after_step(envs::VectorEnv& train, envs::VectorEnv& eval, int64_t env_steps);
+  // current, and each env without one gets its next episode's draw.
+  void after_step(envs::VectorEnv& train);
+  // The level is now `level` (this one's own schedule or the learner's): every env takes it at
+  // its next episode.
+  void follow_level(int level, envs::VectorEnv& train);
+  // After load(): puts the restored current and pending params back onto the envs (before
+  // restoring env snapshots: params come first, then the physics state).
+  void reapply(envs::VectorEnv& train) const;
+
+  // --- the level schedule (the sync trainer's, or the async learner's) ---
+  // By env steps: may advance. Returns true on a change.
+  bool advance_by_steps(int64_t env_steps);
   // After an evaluation (at the current level): may advance or fall back. Returns true on change.
-  bool after_eval(envs::VectorEnv& train, envs::VectorEnv& eval, double eval_return,
-                  int64_t env_steps);
+  bool after_eval(double eval_return, int64_t env_steps);
+  // Evaluation envs run at the current level, without randomization.
+  void apply_eval(envs::VectorEnv& eval) const;
 
   int level() const { return level_; }
   int num_levels() const { return curriculum_ ? static_cast<int>(curriculum_->levels.size()) : 1; }
   bool at_final_level() const { return level_ + 1 >= num_levels(); }
   const std::vector<std::pair<int64_t, int>>& level_changes() const { return changes_; }
-  // Called on every level change (env steps, new level).
+  // Called on every level change of the schedule (env steps, new level).
   std::function<void(int64_t env_steps, int level)> on_level_change;
 
-  // Level, streak, RNG and every env's current and pending params. load() re-applies them to the
-  // envs (call before restoring env snapshots: params come first, then the physics state).
+  // Level, streak, RNG and every env's current and pending params (reapply() puts them on envs).
   void save(replay::ByteWriter& w) const;
-  void load(replay::ByteReader& r, envs::VectorEnv& train, envs::VectorEnv& eval);
+  void load(replay::ByteReader& r);
 
  private:
   Json sample();
   Json params_for(const Json& sample) const;
-  void set_level(int level, envs::VectorEnv& train, envs::VectorEnv& eval, int64_t env_steps);
-  void apply_eval(envs::VectorEnv& eval) const;
+  void set_level(int level, int64_t env_steps);
 
   Json base_;
   std::optional<CurriculumOptions> curriculum_;
   std::map<std::string, std::pair<double, double>> randomize_;
+  uint64_t seed_;
   Rng rng_;
   int level_ = 0;
   int streak_ = 0;

@@ -40,7 +40,10 @@ TrainStatus SyncTrainer::run(const std::atomic<bool>* stop) {
   agent_.set_health_interval(parts_.guard ? 1 : agents::Agent::kHealthInterval);
   session_start_ = now_s();
   if (!started_ && env_steps_ == 0) {
-    if (parts_.variation) parts_.variation->start(envs_, eval_envs_);
+    if (parts_.variation) {
+      parts_.variation->start(envs_);
+      parts_.variation->apply_eval(eval_envs_);
+    }
     obs_ = envs_.reset(Rng::derive_seed(o_.seed, "train-envs", 0));
     if (parts_.augmenter) {
       parts_.augmenter->start();
@@ -107,7 +110,10 @@ void SyncTrainer::step_once() {
     if (recent_returns_.size() > 100) recent_returns_.pop_front();
   }
   obs_ = *next;
-  if (parts_.variation) parts_.variation->after_step(envs_, eval_envs_, env_steps_);
+  if (parts_.variation) {
+    parts_.variation->after_step(envs_);
+    if (parts_.variation->advance_by_steps(env_steps_)) level_changed();
+  }
   agents::Metrics m;
   if (agent_.update(m) && (!parts_.guard || parts_.guard->after_update(agent_, m, env_steps_)))
     last_metrics_ = std::move(m);
@@ -143,7 +149,12 @@ void SyncTrainer::eval_point() {
     first_reached_ = row;
   last_row_ = row;
   if (hooks_.on_row) hooks_.on_row(row);
-  if (parts_.variation) parts_.variation->after_eval(envs_, eval_envs_, row.eval.mean, env_steps_);
+  if (parts_.variation && parts_.variation->after_eval(row.eval.mean, env_steps_)) level_changed();
+}
+
+void SyncTrainer::level_changed() {
+  parts_.variation->follow_level(parts_.variation->level(), envs_);
+  parts_.variation->apply_eval(eval_envs_);
 }
 
 std::string SyncTrainer::save_state() const {
@@ -218,7 +229,11 @@ void SyncTrainer::load_state(const std::string& bytes, const std::string& where)
   }
   agent_.load(r);
   if (parts_.guard) parts_.guard->load(r);
-  if (parts_.variation) parts_.variation->load(r, envs_, eval_envs_);  // params before states
+  if (parts_.variation) {  // params before states
+    parts_.variation->load(r);
+    parts_.variation->reapply(envs_);
+    parts_.variation->apply_eval(eval_envs_);
+  }
   envs_.restore(snaps);
   obs_ = envs_.observations();
   if (parts_.augmenter) {

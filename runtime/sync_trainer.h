@@ -98,6 +98,7 @@ class SyncTrainer {
  private:
   void step_once();
   void eval_point();
+  void level_changed();  // the variation's level changed: training and evaluation envs follow
 
   agents::Agent& agent_;
   envs::VectorEnv& envs_;

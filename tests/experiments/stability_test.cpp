@@ -209,33 +209,22 @@ TEST(DivergenceGuard, AsyncRollbackWithLearningRateDecayRecoversAndReachesTheThr
   EXPECT_EQ(finding(d, "divergence: non-finite"), nullptr);
 }
 
-TEST(DivergenceGuard, AsyncRunsTakeTheStabilityBlockButNotCurricula) {
+TEST(DivergenceGuard, AsyncRunsKeepTheGuardsStateOnResume) {
   Json cfg = async_dqn(2.3e-3);
   cfg["training"]["total_steps"] = 4096;
   cfg["evaluation"]["every_steps"] = 1024;
   cfg["stability"] = Json::object();
-  {  // The guard's state is in the async checkpoint: a stopped run resumes with it.
-    const std::string dir = fresh_dir("async_resume");
-    EXPECT_EQ(run(cfg, dir, 2048)["status"], "stopped");
-    TrainOptions o;
-    o.quiet = true;
-    const Json s = resume(dir, o);
-    EXPECT_EQ(s["status"], "completed");
-    EXPECT_EQ(s["env_steps"], 4096);
-    const auto rollbacks = column(dir, "guard_rollbacks");
-    ASSERT_EQ(rollbacks.size(), 4u);
-    EXPECT_EQ(rollbacks.back(), "0");
-  }
-  cfg["curriculum"] = {
-      {"levels", {{{"physics", {{"force_mag", 10.0}}}}, {{"physics", {{"force_mag", 12.0}}}}}},
-      {"advance", "steps"},
-      {"at_steps", {1000}}};
-  try {
-    run(cfg, fresh_dir("async_curriculum"));
-    ADD_FAILURE() << "a curriculum in an async run was accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("sync runtime"), std::string::npos) << e.what();
-  }
+  // The guard's state is in the async checkpoint: a stopped run resumes with it.
+  const std::string dir = fresh_dir("async_resume");
+  EXPECT_EQ(run(cfg, dir, 2048)["status"], "stopped");
+  TrainOptions o;
+  o.quiet = true;
+  const Json s = resume(dir, o);
+  EXPECT_EQ(s["status"], "completed");
+  EXPECT_EQ(s["env_steps"], 4096);
+  const auto rollbacks = column(dir, "guard_rollbacks");
+  ASSERT_EQ(rollbacks.size(), 4u);
+  EXPECT_EQ(rollbacks.back(), "0");
 }
 
 TEST(DivergenceGuard, GivesUpWithAClearErrorAfterMaxRollbacks) {
@@ -513,6 +502,32 @@ TEST_P(EveryBlock, LevelsAdvanceOnScheduleAndResumeRestoresThem) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Agents, EveryBlock, testing::Values("ppo", "dqn"));
+
+// The async runtime takes the same blocks: the learner keeps the level schedule (by its env-step
+// count), the actors vary and augment their own envs, and the level is in the checkpoint.
+TEST(Curriculum, AsyncLevelsAdvanceOnScheduleAndResumeRestoresThem) {
+  Json cfg = with_every_block(tiny("dqn"));
+  cfg["runtime"] = {{"mode", "async"}, {"actors", 2}, {"chunk_steps", 8}};
+  const std::vector<std::string> levels{"0", "1", "1", "1", "2", "2", "2", "2"};
+  const std::string full = fresh_dir("async_every_full");
+  EXPECT_EQ(run(cfg, full)["status"], "completed");
+  EXPECT_EQ(column(full, "curriculum_level"), levels);
+  const auto ev = events(full);
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0]["event"], "curriculum");
+  EXPECT_EQ(ev[0]["env_steps"], 1024);  // the first round (32 env steps) at or past 1000
+  EXPECT_EQ(ev[1]["level"], 2);
+  EXPECT_EQ(read_json_file(full + "/config.json")["augmentation"]["obs_noise_std"], 0.01);
+
+  const std::string split = fresh_dir("async_every_split");
+  EXPECT_EQ(run(cfg, split, /*stop_after=*/1500)["status"], "stopped");
+  EXPECT_EQ(events(split).size(), 1u);  // level 1 reached before the stop
+  TrainOptions o;
+  o.quiet = true;
+  EXPECT_EQ(resume(split, o)["status"], "completed");
+  EXPECT_EQ(column(split, "curriculum_level"), levels);
+  EXPECT_EQ(events(split).size(), 2u);
+}
 
 TEST(Curriculum, EvaluationGatesLevelsAndFallsBack) {
   Json cfg = tiny("ppo");

@@ -2,6 +2,7 @@
 // actors block on full queues ends every thread within a second, an exception in an actor or the
 // learner comes back with its origin, stale chunks are dropped beyond max_policy_lag, and the
 // divergence guard rolls back in the learner thread.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
@@ -14,6 +15,7 @@
 #include "replay/checkpoint.h"
 #include "runtime/async_trainer.h"
 #include "runtime/augmentation.h"
+#include "runtime/curriculum.h"
 #include "runtime/divergence_guard.h"
 
 namespace keel::runtime {
@@ -38,7 +40,11 @@ class ToyAgent final : public agents::Agent {
     if (throwing_actor_ && b_.actor_throw_after >= 0 && ++acts_ > b_.actor_throw_after)
       throw Error("toy act", "injected failure");
   }
-  void observe(const agents::StepView& s) override { env_steps_ += s.rewards.size(); }
+  void observe(const agents::StepView& s) override {
+    env_steps_ += s.rewards.size();
+    max_abs_obs_ =
+        std::max({max_abs_obs_, s.obs.cwiseAbs().maxCoeff(), s.next_obs.cwiseAbs().maxCoeff()});
+  }
   bool update(agents::Metrics& m) override {
     if (b_.learner_throw_after >= 0 && env_steps_ > b_.learner_throw_after)
       throw std::runtime_error("injected learner failure");
@@ -71,6 +77,7 @@ class ToyAgent final : public agents::Agent {
   bool loaded_poisoned() const { return loaded_poisoned_; }
   int64_t loads() const { return loads_; }
   double lr_scale() const { return lr_scale_; }
+  float max_abs_obs() const { return max_abs_obs_; }  // over every observation observe() saw
 
  private:
   ToyBehaviour b_;
@@ -78,6 +85,7 @@ class ToyAgent final : public agents::Agent {
   int64_t acts_ = 0, updates_ = 0, loads_ = 0;
   bool poisoned_ = false, loaded_poisoned_ = false;
   double lr_scale_ = 1;
+  float max_abs_obs_ = 0;
 };
 
 struct Fixture {
@@ -266,14 +274,64 @@ TEST(AsyncTrainer, TheGuardRollsBackInTheLearnerAndActorsNeverSeeTheRejectedUpda
   EXPECT_EQ(other.rollbacks(), 1);
 }
 
-TEST(AsyncTrainer, TakesTheGuardButNotCurriculaOrAugmentation) {
+// A curriculum by env steps: level 1 cuts CartPole's time limit to 3 steps. The toy agent always
+// pushes left, so its episodes otherwise end at 8–10 steps: episode lengths show which level the
+// actors' envs and the evaluation envs ran at.
+TEST(AsyncTrainer, ActorsAndEvaluationFollowTheLearnersCurriculumLevel) {
   Fixture f(ToyBehaviour{});
+  f.opts.total_steps = 4000;
+  f.opts.eval_every = 1000;
+  f.opts.eval_episodes = 2;
+  CurriculumOptions c;
+  c.levels = {Json::object(), Json{{"max_episode_steps", 3}}};
+  c.advance = "steps";
+  c.at_steps = {2000};
+  EnvVariation variation(Json::object(), c, {}, 1, 0);
+  std::vector<std::pair<int, double>> rows;  // (level, eval episode length)
+  std::vector<double> recent;                // mean return of the last 100 training episodes
   TrainerHooks hooks;
+  hooks.on_row = [&](const ProgressRow& r) {
+    ASSERT_FALSE(r.agent.empty());
+    EXPECT_EQ(r.agent.back().first, "curriculum_level");
+    rows.emplace_back(static_cast<int>(r.agent.back().second), r.eval.mean_length);
+    recent.push_back(r.recent_return_mean);
+  };
   AsyncTrainer t(f.learner, f.factories, f.num_envs, f.eval, f.opts, f.async, hooks);
-  AugmentOptions noisy;
-  noisy.obs_noise_std = 0.1;
-  ObservationAugmenter noise(noisy, 1, f.num_envs, {4});
-  EXPECT_THROW(t.set_stability(StabilityParts{.augmenter = &noise}), Error);
+  t.set_stability(StabilityParts{.variation = &variation});
+  EXPECT_EQ(t.run(), TrainStatus::kCompleted);
+  // 2 actors × 2 envs × 4 steps = 16 env steps a round: 2000 is a round boundary.
+  ASSERT_EQ(variation.level_changes().size(), 1u);
+  EXPECT_EQ(variation.level_changes()[0], std::make_pair(int64_t{2000}, 1));
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].first, 0);
+  EXPECT_GT(rows[0].second, 5.0);
+  for (size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].first, 1);
+    EXPECT_EQ(rows[i].second, 3.0);  // evaluation at level 1
+  }
+  EXPECT_GT(recent[0], 5.0);
+  EXPECT_EQ(recent.back(), 3.0);  // the last 100 training episodes, all at level 1
+}
+
+TEST(AsyncTrainer, ActorsAugmentWhatTheLearnerSees) {
+  float seen[2];
+  for (int augmented = 0; augmented < 2; ++augmented) {
+    Fixture f(ToyBehaviour{});
+    f.opts.total_steps = 1000;
+    f.opts.eval_every = 0;
+    f.opts.eval_episodes = 1;
+    AugmentOptions scaled;
+    scaled.amplitude_scale = std::make_pair(100.0, 100.0);
+    ObservationAugmenter template_augmenter(scaled, 1, 0, {4});
+    AsyncTrainer t(f.learner, f.factories, f.num_envs, f.eval, f.opts, f.async, {});
+    if (augmented) t.set_stability(StabilityParts{.augmenter = &template_augmenter});
+    EXPECT_EQ(t.run(), TrainStatus::kCompleted);
+    seen[augmented] = f.learner.max_abs_obs();
+  }
+  EXPECT_GT(seen[0], 0.05f);
+  // Other episodes (the actors' env seeds differ), the same scale within a factor of two.
+  EXPECT_GT(seen[1], 50.f * seen[0]);
+  EXPECT_LT(seen[1], 200.f * seen[0]);
 }
 
 TEST(AsyncTrainer, RejectsEnvCountsThatDoNotSplitOverTheActors) {
