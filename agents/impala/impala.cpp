@@ -9,6 +9,7 @@
 
 #include "agents/common/actor_critic.h"
 #include "agents/common/behaviour.h"
+#include "agents/common/health.h"
 #include "agents/common/state_io.h"
 #include "agents/impala/vtrace.h"
 #include "core/error.h"
@@ -149,8 +150,10 @@ class Impala final : public Agent, public BehaviourSource {
   bool can_checkpoint() const override { return filled_ == 0; }
 
   std::vector<std::string> metric_names() const override {
-    return {"policy_loss",   "value_loss", "entropy",       "grad_norm",
-            "learning_rate", "rho_mean",   "rho_clip_frac", "explained_variance"};
+    return {"policy_loss",   "value_loss",    "entropy",       "grad_norm",
+            "learning_rate", "rho_mean",      "rho_clip_frac", "explained_variance",
+            "approx_kl",     "clip_fraction", "grad_norm_pi",  "grad_norm_vf",
+            "update_ratio",  "param_norm",    "dead_units"};
   }
 
   bool update(Metrics& m) override {
@@ -164,8 +167,12 @@ class Impala final : public Agent, public BehaviourSource {
     opt_.set_lr(lr);
     std::iota(order_.begin(), order_.end(), int64_t{0});
     const int64_t mb = c_.batch_size > 0 ? c_.batch_size : tn;
-    double pg_sum = 0, vf_sum = 0, ent_sum = 0, gn_sum = 0;
+    double pg_sum = 0, vf_sum = 0, ent_sum = 0, gn_sum = 0, kl_sum = 0, clipfrac_sum = 0;
+    double gn_pi_sum = 0, gn_vf_sum = 0;
     int batches = 0;
+    const auto& params = opt_.params();
+    update_ratio_.capture(params);
+    const float clip = static_cast<float>(c_.clip_range);
     for (int epoch = 0; epoch < c_.n_epochs; ++epoch) {
       if (mb < tn)  // Fisher–Yates
         for (int64_t i = tn - 1; i > 0; --i)
@@ -180,7 +187,6 @@ class Impala final : public Agent, public BehaviourSource {
         if (c_.loss == "pg") {
           policy_loss = nn::neg(nn::mean(nn::mul(a, ev.log_prob)));
         } else {
-          const float clip = static_cast<float>(c_.clip_range);
           nn::Var ratio = nn::exp(nn::sub(ev.log_prob, tape_.constant(mb_behaviour_)));
           nn::Var surr1 = nn::mul(a, ratio);
           nn::Var surr2 = nn::mul(a, nn::clamp(ratio, 1.f - clip, 1.f + clip));
@@ -191,9 +197,19 @@ class Impala final : public Agent, public BehaviourSource {
         nn::Var loss =
             nn::add(nn::add(policy_loss, nn::scale(entropy, -static_cast<float>(c_.ent_coef))),
                     nn::scale(value_loss, static_cast<float>(c_.vf_coef)));
+        // How far this update has moved the policy from the learner's at its start (approximate
+        // KL, as PPO reports it), and the share of samples the clip (if any) cuts.
+        const Eigen::ArrayXf log_ratio = ev.log_prob.value().row(0).array() - mb_old_.array();
+        kl_sum += ((log_ratio.exp() - 1.f) - log_ratio).mean();
+        if (c_.loss == "clip") {
+          const Eigen::ArrayXf against = ev.log_prob.value().row(0).array() - mb_behaviour_.array();
+          clipfrac_sum += ((against.exp() - 1.f).abs() > clip).cast<float>().mean();
+        }
         opt_.zero_grad();
         tape_.backward(loss);
-        gn_sum += nn::clip_grad_norm(opt_.params(), static_cast<float>(c_.max_grad_norm));
+        gn_pi_sum += nn::global_grad_norm(pi_params_);  // per network, before clipping
+        gn_vf_sum += nn::global_grad_norm(vf_params_);
+        gn_sum += nn::clip_grad_norm(params, static_cast<float>(c_.max_grad_norm));
         opt_.step();
         pg_sum += policy_loss.item();
         vf_sum += value_loss.item();
@@ -212,7 +228,14 @@ class Impala final : public Agent, public BehaviourSource {
          {"rho_mean", rho_mean_},
          {"rho_clip_frac", rho_clip_frac_},
          {"explained_variance",
-          var_vs > 0 ? 1.0 - (diff - diff.mean()).square().mean() / var_vs : 0.0}};
+          var_vs > 0 ? 1.0 - (diff - diff.mean()).square().mean() / var_vs : 0.0},
+         {"approx_kl", kl_sum / b},
+         {"clip_fraction", c_.loss == "clip" ? clipfrac_sum / b : 0.0},
+         {"grad_norm_pi", gn_pi_sum / b},
+         {"grad_norm_vf", gn_vf_sum / b},
+         {"update_ratio", update_ratio_.ratio(params)},
+         {"param_norm", param_norm(params)},
+         {"dead_units", net_.dead_unit_fraction(obs_.leftCols(std::min<int64_t>(256, tn)))}};
     filled_ = 0;
     return true;
   }
@@ -349,13 +372,15 @@ class Impala final : public Agent, public BehaviourSource {
     mb_adv_.resize(1, mb);
     mb_vs_.resize(1, mb);
     mb_behaviour_.resize(1, mb);
+    mb_old_.resize(1, mb);
     for (int64_t j = 0; j < mb; ++j) {
       const int64_t i = order_[static_cast<size_t>(start + j)];
       mb_obs_.col(j) = obs_.col(i);
       mb_actions_(j) = actions_(i);
       mb_adv_(0, j) = adv_(i);
       mb_vs_(0, j) = vs_(i);
-      mb_behaviour_(0, j) = clip_learner_ ? log_rhos_(i) + behaviour_(i) : behaviour_(i);
+      mb_old_(0, j) = log_rhos_(i) + behaviour_(i);  // the learner's log-prob before the update
+      mb_behaviour_(0, j) = clip_learner_ ? mb_old_(0, j) : behaviour_(i);
     }
   }
 
@@ -382,9 +407,12 @@ class Impala final : public Agent, public BehaviourSource {
   // Update scratch.
   Eigen::VectorXf values_, next_values_, log_rhos_, vs_, adv_;
   std::vector<int64_t> trunc_cols_, order_;
-  Eigen::MatrixXf trunc_obs_, no_continuous_, mb_obs_, mb_adv_, mb_vs_, mb_behaviour_, blk_obs_;
+  Eigen::MatrixXf trunc_obs_, no_continuous_, mb_obs_, mb_adv_, mb_vs_, mb_behaviour_, mb_old_,
+      blk_obs_;
   Eigen::VectorXi mb_actions_, blk_actions_;
   double rho_mean_ = 1.0, rho_clip_frac_ = 0.0;
+  std::vector<nn::Parameter*> pi_params_ = net_.pi_parameters(), vf_params_ = net_.vf_parameters();
+  UpdateRatio update_ratio_;
 };
 
 }  // namespace

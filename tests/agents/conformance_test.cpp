@@ -1,6 +1,7 @@
 // The agent conformance suite: every registered algorithm, on a discrete and a continuous env
 // where it supports them, must act in the action space, reproduce its actions bit for bit after
 // save → load, change and keep finite its parameters on update, and be deterministic at a seed.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -51,7 +52,8 @@ class AgentConformance : public testing::TestWithParam<Case> {
   }
 
   // Runs `steps` vector steps of act/step/observe/update; returns how many updates happened.
-  int drive(Agent& agent, envs::VectorEnv& v, int steps, uint64_t seed) {
+  // `first` (optional) receives the first update's figures.
+  int drive(Agent& agent, envs::VectorEnv& v, int steps, uint64_t seed, Metrics* first = nullptr) {
     Eigen::MatrixXf obs = v.reset(seed);
     Actions a;
     Metrics m;
@@ -66,7 +68,9 @@ class AgentConformance : public testing::TestWithParam<Case> {
       agent.observe(StepView{obs, a, v.rewards(), v.terminated(), v.truncated(), v.observations(),
                              v.final_observations()});
       obs = v.observations();
-      updates += agent.update(m);
+      const bool updated = agent.update(m);
+      if (updated && updates == 0 && first) *first = m;
+      updates += updated;
     }
     return updates;
   }
@@ -135,6 +139,31 @@ TEST_P(AgentConformance, UpdateChangesParametersAndKeepsThemFinite) {
   const auto after = weights(*agent);
   EXPECT_NE(before, after);
   for (float w : after) ASSERT_TRUE(std::isfinite(w));
+}
+
+// An update's figures are the ones metric_names() announces (metrics.csv's columns), and the
+// training-health figures that the divergence guard and `keel doctor` read are in range.
+TEST_P(AgentConformance, UpdatesReportTheAnnouncedFiguresWithSaneHealthValues) {
+  auto agent = make(4);
+  Metrics m;
+  ASSERT_GT(drive(*agent, *venv_, 300, 4, &m), 0);
+  const std::vector<std::string> names = agent->metric_names();
+  for (const auto& [name, value] : m) {
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
+    if (name == "param_norm") {
+      EXPECT_GT(value, 0.0);
+    }
+    if (name == "update_ratio" || name.rfind("grad_norm", 0) == 0 || name == "approx_kl") {
+      EXPECT_TRUE(std::isfinite(value)) << name;
+      EXPECT_GE(value, 0.0) << name;
+    }
+    if (name == "dead_units" || name == "clip_fraction") {
+      EXPECT_GE(value, 0.0) << name;
+      EXPECT_LE(value, 1.0) << name;
+    }
+  }
+  for (const char* health : {"param_norm", "update_ratio", "dead_units"})
+    EXPECT_NE(std::find(names.begin(), names.end(), health), names.end()) << health;
 }
 
 TEST_P(AgentConformance, DeterministicAtAFixedSeed) {
