@@ -59,7 +59,8 @@ INSTANTIATE_TEST_SUITE_P(Presets, ContinuousLearning,
                                          LearningCase{"pendulum_ddpg", -200, 20000},
                                          LearningCase{"mountaincarcontinuous_sac", 90, 50000},
                                          LearningCase{"lunarlandercontinuous_sac_small", 200,
-                                                      300000}),
+                                                      300000},
+                                         LearningCase{"bipedalwalker_sac_small", 250, 500000}),
                          case_name);
 #endif
 
