@@ -4,16 +4,20 @@
 // nn starts no threads. The runtime installs a ProductPool on its learner thread with
 // ScopedProductPool; while one is installed, a product computed on that thread that is large
 // enough (kSplitFlops) is cut into `ways()` blocks of destination columns (or rows, when the
-// destination is taller than wide) that the pool runs at once, each an ordinary Eigen product on
-// its own block. Without a pool, and for small products, nothing changes. The split depends only
-// on the shapes and ways(), so a run with the same number of learner threads is reproducible bit
-// for bit (the blocks may round differently from one unsplit product, in the last bits).
+// destination is taller than wide) that the pool runs at once. Products whose dimensions are all
+// at least kGemmMinDim run on the packed kernel of nn/gemm.h (where compiled in), split or not,
+// with the same result either way; the others are Eigen products (whole, or one per block: the
+// split depends only on the shapes and ways(), so a run with the same number of learner threads
+// is reproducible bit for bit).
 #pragma once
 
 #include <algorithm>
 #include <functional>
+#include <type_traits>
 
 #include <Eigen/Core>
+
+#include "nn/gemm.h"
 
 namespace keel::nn {
 
@@ -43,6 +47,11 @@ class ScopedProductPool {
 // Products under 2·m·n·k = 4 MFLOP stay whole: splitting them costs more than it saves.
 inline constexpr double kSplitFlops = 4e6;
 
+// Products with every dimension at least this go to the packed kernel (nn/gemm.h) where it is
+// compiled in; thinner ones (an input layer's k = obs_dim, an output layer's m = 1) stay with
+// Eigen, whose matrix-vector paths suit them.
+inline constexpr Eigen::Index kGemmMinDim = 16;
+
 namespace detail {
 template <class D, class L, class R>
 void product_into(D dst, const L& lhs, const R& rhs, bool accumulate) {
@@ -51,6 +60,17 @@ void product_into(D dst, const L& lhs, const R& rhs, bool accumulate) {
   else
     dst.noalias() = lhs * rhs;
 }
+
+// The operand types nn's products use, as packed-kernel operands.
+inline GemmOperand operand(const Eigen::MatrixXf& x) {
+  return {x.data(), x.outerStride(), false};
+}
+inline GemmOperand operand(const Eigen::Transpose<const Eigen::MatrixXf>& x) {
+  return {x.nestedExpression().data(), x.nestedExpression().outerStride(), true};
+}
+template <class T>
+inline constexpr bool kPackable = std::is_same_v<T, Eigen::MatrixXf> ||
+                                  std::is_same_v<T, Eigen::Transpose<const Eigen::MatrixXf>>;
 }  // namespace detail
 
 // dst = `cols` copies of the column vector v (a bias before a product is accumulated onto it),
@@ -65,9 +85,37 @@ template <class L, class R>
 void product(Eigen::MatrixXf& dst, const L& lhs, const R& rhs, bool accumulate = false) {
   ProductPool* pool = product_pool();
   const Eigen::Index m = dst.rows(), n = dst.cols(), k = lhs.cols();
+  bool packed = false;
+  if constexpr (detail::kPackable<L> && detail::kPackable<R>)
+    packed = m >= kGemmMinDim && n >= kGemmMinDim && k >= kGemmMinDim && gemm_available();
   const int ways = pool ? pool->ways() : 1;
-  if (ways < 2 || 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) <
-                      kSplitFlops) {
+  const bool split =
+      ways >= 2 &&
+      2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kSplitFlops;
+  if (packed) {
+    if constexpr (detail::kPackable<L> && detail::kPackable<R>) {
+      const GemmOperand a = detail::operand(lhs), b = detail::operand(rhs);
+      if (!split) {
+        gemm(m, n, k, a, b, dst.data(), dst.outerStride(), accumulate);
+        return;
+      }
+      const bool by_cols = n >= m;
+      const Eigen::Index len = by_cols ? n : m;
+      const Eigen::Index per = ((len + ways - 1) / ways + 7) / 8 * 8;
+      pool->run([&](int i) {
+        const Eigen::Index begin = std::min<Eigen::Index>(len, i * per);
+        const Eigen::Index size = std::min<Eigen::Index>(len, begin + per) - begin;
+        if (size <= 0) return;
+        if (by_cols)
+          gemm(m, size, k, a, b.at(0, begin), dst.data() + begin * dst.outerStride(),
+               dst.outerStride(), accumulate);
+        else
+          gemm(size, n, k, a.at(begin, 0), b, dst.data() + begin, dst.outerStride(), accumulate);
+      });
+      return;
+    }
+  }
+  if (!split) {
     if (accumulate)
       dst.noalias() += lhs * rhs;
     else
