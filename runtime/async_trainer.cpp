@@ -622,10 +622,11 @@ struct AsyncTrainer::Impl {
       variation->apply_eval(eval_envs);
       level.store(variation->level(), std::memory_order_relaxed);  // published by thread start
     }
-    for (int k = 0; k < a.actors; ++k) {
+    for (int k = 0; k < a.actors; ++k) {  // fresh draw streams per session, as the env seeds
       Actor& x = *actors[static_cast<size_t>(k)];
-      x.variation = variation ? variation->for_actor(k, per_actor) : nullptr;
-      x.augmenter = augmenter ? augmenter->for_actor(k, per_actor) : nullptr;
+      const int stream = static_cast<int>(sessions % 1000) * 1000 + k;
+      x.variation = variation ? variation->for_actor(stream, per_actor) : nullptr;
+      x.augmenter = augmenter ? augmenter->for_actor(stream, per_actor) : nullptr;
     }
     std::vector<std::thread> threads;
     TrainStatus status = TrainStatus::kStopped;

@@ -49,7 +49,8 @@ class ObservationAugmenter {
  public:
   // `shape`: the observation space's shape (image_shift needs three dimensions C, H, W).
   ObservationAugmenter(AugmentOptions options, uint64_t seed, int num_envs, std::vector<int> shape);
-  // A copy for async actor `actor`'s `num_envs` envs, with its own stream.
+  // A copy for an async actor's `num_envs` envs, with its own stream (index `actor`; the runtime
+  // makes it differ per actor and per session).
   std::unique_ptr<ObservationAugmenter> for_actor(int actor, int num_envs) const;
   // Draws every env's episode factors (at the start of training).
   void start();

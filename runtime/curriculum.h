@@ -49,8 +49,8 @@ class EnvVariation {
                std::map<std::string, std::pair<double, double>> randomize, uint64_t seed,
                int num_train_envs);
 
-  // A copy for async actor `actor`'s `num_envs` envs: the same levels and ranges, its own draw
-  // stream, at this one's current level. The actor's copy follows the learner's level with
+  // A copy for an async actor's `num_envs` envs: the same levels and ranges, its own draw stream
+  // (index `actor`; the runtime makes it differ per actor and per session), at this one's level. The actor's copy follows the learner's level with
   // follow_level(); its own schedule is not used.
   std::unique_ptr<EnvVariation> for_actor(int actor, int num_envs) const;
 
