@@ -50,8 +50,8 @@ class EnvVariation {
                int num_train_envs);
 
   // A copy for an async actor's `num_envs` envs: the same levels and ranges, its own draw stream
-  // (index `actor`; the runtime makes it differ per actor and per session), at this one's level. The actor's copy follows the learner's level with
-  // follow_level(); its own schedule is not used.
+  // (index `actor`; the runtime makes it differ per actor and per session), at this one's level.
+  // The actor's copy follows the learner's level with follow_level(); its own schedule is unused.
   std::unique_ptr<EnvVariation> for_actor(int actor, int num_envs) const;
 
   // --- the training envs (the sync trainer's, or one async actor's) ---
