@@ -53,8 +53,9 @@ inline constexpr double kSplitFlops = 4e6;
 inline constexpr Eigen::Index kGemmMinDim = 16;
 
 namespace detail {
+// dst: the destination matrix, or a block of it (a temporary).
 template <class D, class L, class R>
-void product_into(D dst, const L& lhs, const R& rhs, bool accumulate) {
+void product_into(D&& dst, const L& lhs, const R& rhs, bool accumulate) {
   if (accumulate)
     dst.noalias() += lhs * rhs;
   else
@@ -80,55 +81,53 @@ inline void fill_columns(Eigen::MatrixXf& dst, const Eigen::MatrixXf& v, Eigen::
   for (Eigen::Index j = 0; j < cols; ++j) dst.col(j) = v.col(0);
 }
 
+namespace detail {
+// Runs block(by_cols, begin, size) on the pool for each of its ways(): blocks of whole 8-lanes
+// of destination columns (or rows, when the destination is taller than wide).
+template <class Block>
+void run_split(ProductPool& pool, Eigen::Index m, Eigen::Index n, const Block& block) {
+  const int ways = pool.ways();
+  const bool by_cols = n >= m;
+  const Eigen::Index len = by_cols ? n : m;
+  const Eigen::Index per = ((len + ways - 1) / ways + 7) / 8 * 8;
+  pool.run([&](int i) {
+    const Eigen::Index begin = std::min<Eigen::Index>(len, i * per);
+    const Eigen::Index size = std::min<Eigen::Index>(len, begin + per) - begin;
+    if (size > 0) block(by_cols, begin, size);
+  });
+}
+}  // namespace detail
+
 // dst = lhs · rhs, or dst += lhs · rhs with `accumulate`; dst already has the product's shape.
 template <class L, class R>
 void product(Eigen::MatrixXf& dst, const L& lhs, const R& rhs, bool accumulate = false) {
   ProductPool* pool = product_pool();
   const Eigen::Index m = dst.rows(), n = dst.cols(), k = lhs.cols();
-  bool packed = false;
-  if constexpr (detail::kPackable<L> && detail::kPackable<R>)
-    packed = m >= kGemmMinDim && n >= kGemmMinDim && k >= kGemmMinDim && gemm_available();
-  const int ways = pool ? pool->ways() : 1;
   const bool split =
-      ways >= 2 &&
+      pool && pool->ways() >= 2 &&
       2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) >= kSplitFlops;
-  if (packed) {
-    if constexpr (detail::kPackable<L> && detail::kPackable<R>) {
+  if constexpr (detail::kPackable<L> && detail::kPackable<R>) {
+    if (m >= kGemmMinDim && n >= kGemmMinDim && k >= kGemmMinDim && gemm_available()) {
       const GemmOperand a = detail::operand(lhs), b = detail::operand(rhs);
+      const Eigen::Index ld = dst.outerStride();
       if (!split) {
-        gemm(m, n, k, a, b, dst.data(), dst.outerStride(), accumulate);
+        gemm(m, n, k, a, b, dst.data(), ld, accumulate);
         return;
       }
-      const bool by_cols = n >= m;
-      const Eigen::Index len = by_cols ? n : m;
-      const Eigen::Index per = ((len + ways - 1) / ways + 7) / 8 * 8;
-      pool->run([&](int i) {
-        const Eigen::Index begin = std::min<Eigen::Index>(len, i * per);
-        const Eigen::Index size = std::min<Eigen::Index>(len, begin + per) - begin;
-        if (size <= 0) return;
+      detail::run_split(*pool, m, n, [&](bool by_cols, Eigen::Index begin, Eigen::Index size) {
         if (by_cols)
-          gemm(m, size, k, a, b.at(0, begin), dst.data() + begin * dst.outerStride(),
-               dst.outerStride(), accumulate);
+          gemm(m, size, k, a, b.at(0, begin), dst.data() + begin * ld, ld, accumulate);
         else
-          gemm(size, n, k, a.at(begin, 0), b, dst.data() + begin, dst.outerStride(), accumulate);
+          gemm(size, n, k, a.at(begin, 0), b, dst.data() + begin, ld, accumulate);
       });
       return;
     }
   }
   if (!split) {
-    if (accumulate)
-      dst.noalias() += lhs * rhs;
-    else
-      dst.noalias() = lhs * rhs;
+    detail::product_into(dst, lhs, rhs, accumulate);
     return;
   }
-  const bool by_cols = n >= m;
-  const Eigen::Index len = by_cols ? n : m;
-  const Eigen::Index per = ((len + ways - 1) / ways + 7) / 8 * 8;  // blocks of whole 8-lanes
-  pool->run([&](int i) {
-    const Eigen::Index begin = std::min<Eigen::Index>(len, i * per);
-    const Eigen::Index size = std::min<Eigen::Index>(len, begin + per) - begin;
-    if (size <= 0) return;
+  detail::run_split(*pool, m, n, [&](bool by_cols, Eigen::Index begin, Eigen::Index size) {
     if (by_cols)
       detail::product_into(dst.middleCols(begin, size), lhs, rhs.middleCols(begin, size),
                            accumulate);
