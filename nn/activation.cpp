@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "nn/ops.h"
+#include "nn/product.h"
 
 namespace keel::nn {
 
@@ -61,8 +62,9 @@ Var apply(Activation a, Var x) {
   return x;
 }
 
-void apply_inplace(Activation a, Eigen::MatrixXf& x) {
-  auto v = x.array();
+namespace {
+template <class V>
+void apply_to(Activation a, V v) {
   switch (a) {
     case Activation::kIdentity:
       break;
@@ -86,6 +88,14 @@ void apply_inplace(Activation a, Eigen::MatrixXf& x) {
       break;
   }
 }
+}  // namespace
+
+void apply_inplace(Activation a, Eigen::MatrixXf& x) {
+  if (a == Activation::kIdentity) return;
+  for_column_blocks(x.rows(), x.cols(), [&](Eigen::Index begin, Eigen::Index size) {
+    apply_to(a, coefficients(x, begin, size));
+  });
+}
 
 Var linear_act(Var x, Var w, Var b, Activation a) {
   if (a == Activation::kIdentity) return linear(x, w, b);
@@ -100,32 +110,35 @@ Var linear_act(Var x, Var w, Var b, Activation a) {
 
 void activation_backward_from_output(Activation a, const Eigen::MatrixXf& y,
                                      const Eigen::MatrixXf& g, Eigen::MatrixXf& out) {
-  auto ya = y.array();
-  auto ga = g.array();
   out.resize(y.rows(), y.cols());
-  switch (a) {
-    case Activation::kIdentity:
-      out = g;
-      break;
-    case Activation::kTanh:
-      out.array() = ga * (1.f - ya.square());
-      break;
-    case Activation::kRelu:
-      out.array() = (ya > 0.f).select(ga, 0.f);
-      break;
-    case Activation::kLeakyRelu:
-      out.array() = (ya > 0.f).select(ga, 0.01f * ga);
-      break;
-    case Activation::kElu:
-      out.array() = (ya > 0.f).select(ga, ga * (ya + 1.f));
-      break;
-    case Activation::kSigmoid:
-      out.array() = ga * ya * (1.f - ya);
-      break;
-    case Activation::kSoftplus:
-      out.array() = ga * (1.f - (-ya).exp());
-      break;
-  }
+  for_column_blocks(y.rows(), y.cols(), [&](Eigen::Index begin, Eigen::Index size) {
+    const auto ya = coefficients(y, begin, size);
+    const auto ga = coefficients(g, begin, size);
+    auto o = coefficients(out, begin, size);
+    switch (a) {
+      case Activation::kIdentity:
+        o = ga;
+        break;
+      case Activation::kTanh:
+        o = ga * (1.f - ya.square());
+        break;
+      case Activation::kRelu:
+        o = (ya > 0.f).select(ga, 0.f);
+        break;
+      case Activation::kLeakyRelu:
+        o = (ya > 0.f).select(ga, 0.01f * ga);
+        break;
+      case Activation::kElu:
+        o = (ya > 0.f).select(ga, ga * (ya + 1.f));
+        break;
+      case Activation::kSigmoid:
+        o = ga * ya * (1.f - ya);
+        break;
+      case Activation::kSoftplus:
+        o = ga * (1.f - (-ya).exp());
+        break;
+    }
+  });
 }
 
 }  // namespace keel::nn

@@ -40,12 +40,53 @@ class PackBuffer {
 
 thread_local PackBuffer t_pack_a, t_pack_b;
 
+// The 8 × 8 block at src (column stride ld) transposed: out[c][r] = src[r + c * ld] as rows.
+inline void transpose8(const float* src, int64_t ld, __m256 (&r)[8]) {
+  __m256 t[8];
+  for (int c = 0; c < 8; ++c) t[c] = _mm256_loadu_ps(src + c * ld);
+  // after the three stages, r[i] holds element i of each of the 8 loaded vectors
+  __m256 u[8];
+  for (int c = 0; c < 8; c += 2) {
+    u[c] = _mm256_unpacklo_ps(t[c], t[c + 1]);
+    u[c + 1] = _mm256_unpackhi_ps(t[c], t[c + 1]);
+  }
+  __m256 v[8];
+  for (int c = 0; c < 8; c += 4) {
+    v[c] = _mm256_shuffle_ps(u[c], u[c + 2], 0x44);
+    v[c + 1] = _mm256_shuffle_ps(u[c], u[c + 2], 0xEE);
+    v[c + 2] = _mm256_shuffle_ps(u[c + 1], u[c + 3], 0x44);
+    v[c + 3] = _mm256_shuffle_ps(u[c + 1], u[c + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) {
+    r[c] = _mm256_permute2f128_ps(v[c], v[c + 4], 0x20);
+    r[c + 4] = _mm256_permute2f128_ps(v[c], v[c + 4], 0x31);
+  }
+}
+
 // op(A) rows [0, mc), columns [0, kc) from `a` → panels of kMr rows, each k-major (kMr floats per
 // k), rows past mc zero.
 void pack_a(const GemmOperand& a, int64_t mc, int64_t kc, float* out) {
   for (int64_t ir = 0; ir < mc; ir += kMr) {
     const int64_t mr = std::min(kMr, mc - ir);
-    for (int64_t p = 0; p < kc; ++p) {
+    int64_t p = 0;
+    if (mr == kMr) {
+      if (!a.transposed) {
+        for (; p < kc; ++p) {
+          const float* src = a.data + ir + p * a.ld;
+          _mm256_store_ps(out + p * kMr, _mm256_loadu_ps(src));
+          _mm256_store_ps(out + p * kMr + 8, _mm256_loadu_ps(src + 8));
+        }
+      } else {
+        // op(A)(i, p) = data[p + i * ld]: 8 × 8 blocks of p × i, transposed into k-major rows
+        for (; p + 8 <= kc; p += 8)
+          for (int64_t h = 0; h < kMr; h += 8) {
+            __m256 r[8];
+            transpose8(a.data + p + (ir + h) * a.ld, a.ld, r);
+            for (int q = 0; q < 8; ++q) _mm256_store_ps(out + (p + q) * kMr + h, r[q]);
+          }
+      }
+    }
+    for (; p < kc; ++p) {
       float* o = out + p * kMr;
       int64_t i = 0;
       if (!a.transposed) {
@@ -62,11 +103,45 @@ void pack_a(const GemmOperand& a, int64_t mc, int64_t kc, float* out) {
 }
 
 // op(B) rows [0, kc), columns [0, n) from `b` → panels of kNr columns, each k-major (kNr floats
-// per k), columns past n zero.
+// per k), columns past n zero. `out` has room for 2 floats past the last panel.
 void pack_b(const GemmOperand& b, int64_t kc, int64_t n, float* out) {
   for (int64_t jr = 0; jr < n; jr += kNr) {
     const int64_t nr = std::min(kNr, n - jr);
-    for (int64_t p = 0; p < kc; ++p) {
+    int64_t p = 0;
+    if (nr == kNr) {
+      if (!b.transposed) {
+        // op(B)(p, j) = data[p + j * ld]: 8 p of 6 columns (2 more rows of zeros) transposed;
+        // each k's row stored as 8 floats, the 2 past the panel overwritten by the next row
+        for (; p + 8 <= kc; p += 8) {
+          const float* src = b.data + p + jr * b.ld;
+          __m256 t[8];
+          for (int c = 0; c < 6; ++c) t[c] = _mm256_loadu_ps(src + c * b.ld);
+          t[6] = t[7] = _mm256_setzero_ps();
+          __m256 u[8], v[8], r[8];
+          for (int c = 0; c < 8; c += 2) {
+            u[c] = _mm256_unpacklo_ps(t[c], t[c + 1]);
+            u[c + 1] = _mm256_unpackhi_ps(t[c], t[c + 1]);
+          }
+          for (int c = 0; c < 8; c += 4) {
+            v[c] = _mm256_shuffle_ps(u[c], u[c + 2], 0x44);
+            v[c + 1] = _mm256_shuffle_ps(u[c], u[c + 2], 0xEE);
+            v[c + 2] = _mm256_shuffle_ps(u[c + 1], u[c + 3], 0x44);
+            v[c + 3] = _mm256_shuffle_ps(u[c + 1], u[c + 3], 0xEE);
+          }
+          for (int c = 0; c < 4; ++c) {
+            r[c] = _mm256_permute2f128_ps(v[c], v[c + 4], 0x20);
+            r[c + 4] = _mm256_permute2f128_ps(v[c], v[c + 4], 0x31);
+          }
+          for (int q = 0; q < 8; ++q) _mm256_storeu_ps(out + (p + q) * kNr, r[q]);
+        }
+      } else {
+        // op(B)(p, j) = data[j + p * ld]: each k's 6 floats copied as 8 while 8 are readable
+        if (jr + 8 <= n)
+          for (; p < kc; ++p)
+            _mm256_storeu_ps(out + p * kNr, _mm256_loadu_ps(b.data + jr + p * b.ld));
+      }
+    }
+    for (; p < kc; ++p) {
       float* o = out + p * kNr;
       int64_t j = 0;
       if (!b.transposed) {
@@ -145,7 +220,7 @@ void gemm(int64_t m, int64_t n, int64_t k, GemmOperand a, GemmOperand b, float* 
   for (int64_t p0 = 0; p0 < k; p0 += kKc) {
     const int64_t kc = std::min(kKc, k - p0);
     const bool add = accumulate || p0 > 0;  // later k-blocks add onto the earlier ones
-    float* pb = t_pack_b.get(n_panels * kNr * kc);
+    float* pb = t_pack_b.get(n_panels * kNr * kc + 2);
     pack_b(b.at(p0, 0), kc, n, pb);
     for (int64_t i0 = 0; i0 < m; i0 += kMc) {
       const int64_t mc = std::min(kMc, m - i0);

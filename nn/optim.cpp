@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "nn/product.h"
+
 namespace keel::nn {
 
 Optimizer::Optimizer(std::vector<Parameter*> params, float lr)
@@ -11,7 +13,10 @@ Optimizer::Optimizer(std::vector<Parameter*> params, float lr)
 }
 
 void Optimizer::zero_grad() {
-  for (Parameter* p : params_) p->grad.setZero();
+  for (Parameter* p : params_)
+    for_column_blocks(p->grad.rows(), p->grad.cols(), [&](Eigen::Index begin, Eigen::Index size) {
+      coefficients(p->grad, begin, size).setZero();
+    });
 }
 
 std::vector<Eigen::MatrixXf> Optimizer::zeros_like_params(float fill) const {
@@ -81,24 +86,27 @@ void Adam::step() {
   const float inv_sqrt_bc2 = 1.f / std::sqrt(bc2);
   const float b1 = o_.beta1, b2 = o_.beta2, eps = o_.eps;
   for (size_t i = 0; i < params_.size(); ++i) {
-    auto p = params_[i]->value.array();
-    auto m = m_[i].array();
-    auto v = v_[i].array();
-    if (decoupled_) {
-      if (o_.weight_decay != 0.f) p *= 1.f - lr_ * o_.weight_decay;
-      auto g = params_[i]->grad.array();
-      m = b1 * m + (1.f - b1) * g;
-      v = b2 * v + (1.f - b2) * g.square();
-    } else if (o_.weight_decay != 0.f) {
-      auto g = params_[i]->grad.array() + o_.weight_decay * p;
-      m = b1 * m + (1.f - b1) * g;
-      v = b2 * v + (1.f - b2) * g.square();
-    } else {
-      auto g = params_[i]->grad.array();
-      m = b1 * m + (1.f - b1) * g;
-      v = b2 * v + (1.f - b2) * g.square();
-    }
-    p -= step_size * m / (v.sqrt() * inv_sqrt_bc2 + eps);
+    Eigen::MatrixXf& value = params_[i]->value;
+    const Eigen::MatrixXf& grad = params_[i]->grad;
+    for_column_blocks(value.rows(), value.cols(), [&](Eigen::Index begin, Eigen::Index size) {
+      auto p = coefficients(value, begin, size);
+      auto m = coefficients(m_[i], begin, size);
+      auto v = coefficients(v_[i], begin, size);
+      const auto g = coefficients(grad, begin, size);
+      if (decoupled_) {
+        if (o_.weight_decay != 0.f) p *= 1.f - lr_ * o_.weight_decay;
+        m = b1 * m + (1.f - b1) * g;
+        v = b2 * v + (1.f - b2) * g.square();
+      } else if (o_.weight_decay != 0.f) {
+        auto gd = g + o_.weight_decay * p;
+        m = b1 * m + (1.f - b1) * gd;
+        v = b2 * v + (1.f - b2) * gd.square();
+      } else {
+        m = b1 * m + (1.f - b1) * g;
+        v = b2 * v + (1.f - b2) * g.square();
+      }
+      p -= step_size * m / (v.sqrt() * inv_sqrt_bc2 + eps);
+    });
   }
 }
 

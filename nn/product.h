@@ -74,11 +74,58 @@ inline constexpr bool kPackable = std::is_same_v<T, Eigen::MatrixXf> ||
                                   std::is_same_v<T, Eigen::Transpose<const Eigen::MatrixXf>>;
 }  // namespace detail
 
+namespace detail {
+// Runs block(begin, size) on the pool for each of its ways(): ranges of whole 8-lanes of [0, len).
+template <class Block>
+void run_ranges(ProductPool& pool, Eigen::Index len, const Block& block) {
+  const int ways = pool.ways();
+  const Eigen::Index per = ((len + ways - 1) / ways + 7) / 8 * 8;
+  pool.run([&](int i) {
+    const Eigen::Index begin = std::min<Eigen::Index>(len, i * per);
+    const Eigen::Index size = std::min<Eigen::Index>(len, begin + per) - begin;
+    if (size > 0) block(begin, size);
+  });
+}
+}  // namespace detail
+
+// Elementwise passes over a matrix (activations, their backward, optimizer and target updates)
+// with at least this many coefficients are split across the pool too.
+inline constexpr Eigen::Index kSplitElements = 32768;
+
+// f(begin, size) over column blocks [begin, begin + size) of a rows × cols column-major matrix:
+// split across the calling thread's pool (blocks of whole 8-lanes of columns) when there is one
+// and the matrix is large enough, else f(0, cols) once. A block is contiguous storage starting at
+// coefficient begin·rows; for elementwise work through coefficients(), whose vector lanes then
+// fall on the same coefficients as the whole matrix's, a split pass gives bit-identical results.
+// f must not use the pool itself.
+template <class F>
+void for_column_blocks(Eigen::Index rows, Eigen::Index cols, const F& f) {
+  ProductPool* pool = product_pool();
+  if (!pool || pool->ways() < 2 || cols < 16 || rows * cols < kSplitElements) {
+    f(Eigen::Index{0}, cols);
+    return;
+  }
+  detail::run_ranges(*pool, cols, f);
+}
+
+// The coefficients of columns [begin, begin + size) of m, as one contiguous array.
+inline Eigen::Map<Eigen::ArrayXf> coefficients(Eigen::MatrixXf& m, Eigen::Index begin,
+                                               Eigen::Index size) {
+  return {m.data() + begin * m.rows(), size * m.rows()};
+}
+inline Eigen::Map<const Eigen::ArrayXf> coefficients(const Eigen::MatrixXf& m, Eigen::Index begin,
+                                                     Eigen::Index size) {
+  return {m.data() + begin * m.rows(), size * m.rows()};
+}
+
 // dst = `cols` copies of the column vector v (a bias before a product is accumulated onto it),
-// column by column: Eigen's replicate() costs an integer division per coefficient.
+// column by column (Eigen's replicate() costs an integer division per coefficient); split like
+// for_column_blocks.
 inline void fill_columns(Eigen::MatrixXf& dst, const Eigen::MatrixXf& v, Eigen::Index cols) {
   dst.resize(v.rows(), cols);
-  for (Eigen::Index j = 0; j < cols; ++j) dst.col(j) = v.col(0);
+  for_column_blocks(v.rows(), cols, [&](Eigen::Index begin, Eigen::Index size) {
+    for (Eigen::Index j = begin; j < begin + size; ++j) dst.col(j) = v.col(0);
+  });
 }
 
 namespace detail {
@@ -86,15 +133,9 @@ namespace detail {
 // of destination columns (or rows, when the destination is taller than wide).
 template <class Block>
 void run_split(ProductPool& pool, Eigen::Index m, Eigen::Index n, const Block& block) {
-  const int ways = pool.ways();
   const bool by_cols = n >= m;
-  const Eigen::Index len = by_cols ? n : m;
-  const Eigen::Index per = ((len + ways - 1) / ways + 7) / 8 * 8;
-  pool.run([&](int i) {
-    const Eigen::Index begin = std::min<Eigen::Index>(len, i * per);
-    const Eigen::Index size = std::min<Eigen::Index>(len, begin + per) - begin;
-    if (size > 0) block(by_cols, begin, size);
-  });
+  run_ranges(pool, by_cols ? n : m,
+             [&](Eigen::Index begin, Eigen::Index size) { block(by_cols, begin, size); });
 }
 }  // namespace detail
 

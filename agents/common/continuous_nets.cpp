@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "nn/init.h"
+#include "nn/product.h"
 #include "nn/stability.h"
 
 namespace keel::agents {
@@ -72,7 +73,12 @@ void TargetNet::polyak(float tau) {
     if (tau == 1.f) {
       dst->value = src->value;
     } else {
-      dst->value.array() = tau * src->value.array() + (1.f - tau) * dst->value.array();
+      Eigen::MatrixXf& d = dst->value;
+      const Eigen::MatrixXf& s = src->value;
+      nn::for_column_blocks(d.rows(), d.cols(), [&](Eigen::Index begin, Eigen::Index size) {
+        auto dc = nn::coefficients(d, begin, size);
+        dc = tau * nn::coefficients(s, begin, size) + (1.f - tau) * dc;
+      });
     }
   }
 }
