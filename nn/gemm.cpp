@@ -40,17 +40,13 @@ class PackBuffer {
 
 thread_local PackBuffer t_pack_a, t_pack_b;
 
-// The 8 × 8 block at src (column stride ld) transposed: out[c][r] = src[r + c * ld] as rows.
-inline void transpose8(const float* src, int64_t ld, __m256 (&r)[8]) {
-  __m256 t[8];
-  for (int c = 0; c < 8; ++c) t[c] = _mm256_loadu_ps(src + c * ld);
-  // after the three stages, r[i] holds element i of each of the 8 loaded vectors
-  __m256 u[8];
+// r[i] = element i of each of t[0] … t[7] (an 8 × 8 transpose in registers).
+inline void transpose8(const __m256 (&t)[8], __m256 (&r)[8]) {
+  __m256 u[8], v[8];
   for (int c = 0; c < 8; c += 2) {
     u[c] = _mm256_unpacklo_ps(t[c], t[c + 1]);
     u[c + 1] = _mm256_unpackhi_ps(t[c], t[c + 1]);
   }
-  __m256 v[8];
   for (int c = 0; c < 8; c += 4) {
     v[c] = _mm256_shuffle_ps(u[c], u[c + 2], 0x44);
     v[c + 1] = _mm256_shuffle_ps(u[c], u[c + 2], 0xEE);
@@ -80,8 +76,9 @@ void pack_a(const GemmOperand& a, int64_t mc, int64_t kc, float* out) {
         // op(A)(i, p) = data[p + i * ld]: 8 × 8 blocks of p × i, transposed into k-major rows
         for (; p + 8 <= kc; p += 8)
           for (int64_t h = 0; h < kMr; h += 8) {
-            __m256 r[8];
-            transpose8(a.data + p + (ir + h) * a.ld, a.ld, r);
+            __m256 t[8], r[8];
+            for (int c = 0; c < 8; ++c) t[c] = _mm256_loadu_ps(a.data + p + (ir + h + c) * a.ld);
+            transpose8(t, r);
             for (int q = 0; q < 8; ++q) _mm256_store_ps(out + (p + q) * kMr + h, r[q]);
           }
       }
@@ -117,21 +114,8 @@ void pack_b(const GemmOperand& b, int64_t kc, int64_t n, float* out) {
           __m256 t[8];
           for (int c = 0; c < 6; ++c) t[c] = _mm256_loadu_ps(src + c * b.ld);
           t[6] = t[7] = _mm256_setzero_ps();
-          __m256 u[8], v[8], r[8];
-          for (int c = 0; c < 8; c += 2) {
-            u[c] = _mm256_unpacklo_ps(t[c], t[c + 1]);
-            u[c + 1] = _mm256_unpackhi_ps(t[c], t[c + 1]);
-          }
-          for (int c = 0; c < 8; c += 4) {
-            v[c] = _mm256_shuffle_ps(u[c], u[c + 2], 0x44);
-            v[c + 1] = _mm256_shuffle_ps(u[c], u[c + 2], 0xEE);
-            v[c + 2] = _mm256_shuffle_ps(u[c + 1], u[c + 3], 0x44);
-            v[c + 3] = _mm256_shuffle_ps(u[c + 1], u[c + 3], 0xEE);
-          }
-          for (int c = 0; c < 4; ++c) {
-            r[c] = _mm256_permute2f128_ps(v[c], v[c + 4], 0x20);
-            r[c + 4] = _mm256_permute2f128_ps(v[c], v[c + 4], 0x31);
-          }
+          __m256 r[8];
+          transpose8(t, r);
           for (int q = 0; q < 8; ++q) _mm256_storeu_ps(out + (p + q) * kNr, r[q]);
         }
       } else {
