@@ -23,6 +23,10 @@ void box2d_init_once();
 // replaces 2.4.1's by symbol interposition; see there). Calls box2d_init_once().
 bool box2d23_revolute_active();
 
+// Whether Box2D calls the no-op b2Timer defined in lunar_lander_physics.cpp (so that a world step
+// does not read the clock for b2World::GetProfile()). Calls box2d_init_once().
+bool box2d_profile_timer_disabled();
+
 // Per-joint scratch of the 2.3 joint solver (see lunar_lander_physics.cpp): the inverses of the
 // joint's 3x3 and 2x2 effective-mass matrices, computed once per step instead of solved afresh in
 // each of the step's velocity iterations. A joint whose user data points to one uses it; joints

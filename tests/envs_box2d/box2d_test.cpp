@@ -16,6 +16,7 @@
 namespace keel::envs {
 // envs/box2d/body_state.h (internal: it includes Box2D).
 bool box2d23_revolute_active();
+bool box2d_profile_timer_disabled();
 
 namespace {
 
@@ -34,6 +35,11 @@ StepResult random_step(Env& env, Rng& rng, std::vector<float>& a) {
 // checks that the replacement is the one Box2D calls in this binary.
 TEST(Box2dEnvs, UseBox2d23RevoluteJointSolver) {
   EXPECT_TRUE(box2d23_revolute_active());
+}
+
+// A world step does not read the clock for Box2D's profile (b2Timer is replaced by a no-op).
+TEST(Box2dEnvs, StepsDoNotTimeThemselves) {
+  EXPECT_TRUE(box2d_profile_timer_disabled());
 }
 
 TEST(Box2dEnvs, AreRegisteredWithTheirSpacesAndLimits) {
