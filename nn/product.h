@@ -75,11 +75,12 @@ inline constexpr bool kPackable = std::is_same_v<T, Eigen::MatrixXf> ||
 }  // namespace detail
 
 namespace detail {
-// Runs block(begin, size) on the pool for each of its ways(): ranges of whole 8-lanes of [0, len).
+// Runs block(begin, size) on the pool for each of its ways(): ranges of [0, len) whose starts are
+// multiples of `granule`.
 template <class Block>
-void run_ranges(ProductPool& pool, Eigen::Index len, const Block& block) {
+void run_ranges(ProductPool& pool, Eigen::Index len, Eigen::Index granule, const Block& block) {
   const int ways = pool.ways();
-  const Eigen::Index per = ((len + ways - 1) / ways + 7) / 8 * 8;
+  const Eigen::Index per = ((len + ways - 1) / ways + granule - 1) / granule * granule;
   pool.run([&](int i) {
     const Eigen::Index begin = std::min<Eigen::Index>(len, i * per);
     const Eigen::Index size = std::min<Eigen::Index>(len, begin + per) - begin;
@@ -93,19 +94,21 @@ void run_ranges(ProductPool& pool, Eigen::Index len, const Block& block) {
 inline constexpr Eigen::Index kSplitElements = 32768;
 
 // f(begin, size) over column blocks [begin, begin + size) of a rows × cols column-major matrix:
-// split across the calling thread's pool (blocks of whole 8-lanes of columns) when there is one
-// and the matrix is large enough, else f(0, cols) once. A block is contiguous storage starting at
-// coefficient begin·rows; for elementwise work through coefficients(), whose vector lanes then
-// fall on the same coefficients as the whole matrix's, a split pass gives bit-identical results.
-// f must not use the pool itself.
+// split across the calling thread's pool when there is one and the matrix is large enough, else
+// f(0, cols) once. A block is contiguous storage starting at coefficient begin·rows, and begin is
+// a multiple of 16 columns, so begin·rows is a multiple of the widest vector (AVX-512: 16 floats)
+// and the block starts as aligned as the matrix. Elementwise work through coefficients() then puts
+// every coefficient in the same vector lane (or scalar tail) as the whole pass does: a split pass
+// gives bit-identical results (Eigen's vector exp, log1p, … round differently from its scalar
+// ones). f must not use the pool itself.
 template <class F>
 void for_column_blocks(Eigen::Index rows, Eigen::Index cols, const F& f) {
   ProductPool* pool = product_pool();
-  if (!pool || pool->ways() < 2 || cols < 16 || rows * cols < kSplitElements) {
+  if (!pool || pool->ways() < 2 || cols < 32 || rows * cols < kSplitElements) {
     f(Eigen::Index{0}, cols);
     return;
   }
-  detail::run_ranges(*pool, cols, f);
+  detail::run_ranges(*pool, cols, 16, f);
 }
 
 // The coefficients of columns [begin, begin + size) of m, as one contiguous array.
@@ -134,7 +137,7 @@ namespace detail {
 template <class Block>
 void run_split(ProductPool& pool, Eigen::Index m, Eigen::Index n, const Block& block) {
   const bool by_cols = n >= m;
-  run_ranges(pool, by_cols ? n : m,
+  run_ranges(pool, by_cols ? n : m, 8,
              [&](Eigen::Index begin, Eigen::Index size) { block(by_cols, begin, size); });
 }
 }  // namespace detail

@@ -75,9 +75,10 @@ bool same_bits(const Eigen::MatrixXf& a, const Eigen::MatrixXf& b) {
          std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<size_t>(a.size())) == 0;
 }
 
-// Activations (tanh: Eigen's vector and scalar paths round differently, so a block whose vector
-// lanes fell on other coefficients would differ), their backward, bias fills, zero_grad and
-// Adam/AdamW steps on shapes whose coefficient counts are not multiples of 8, with 2 and 3 ways.
+// Activations and their backward (softplus and ELU: Eigen's vector exp and log1p round
+// differently from its scalar ones, so a block whose vector lanes fell on other coefficients
+// would differ), bias fills, zero_grad and Adam/AdamW steps, on shapes whose row counts are odd
+// or not multiples of 8, with 2 and 3 ways.
 TEST(Product, SplitElementwisePassesEqualTheWholePassBitForBit) {
   struct Shape {
     Eigen::Index rows, cols;
@@ -89,7 +90,8 @@ TEST(Product, SplitElementwisePassesEqualTheWholePassBitForBit) {
       auto run = [&](ProductPool* pool, std::vector<Eigen::MatrixXf>& out) {
         ScopedProductPool scope(pool);
         out.clear();
-        for (Activation a : {Activation::kTanh, Activation::kRelu, Activation::kSoftplus}) {
+        for (Activation a : {Activation::kTanh, Activation::kRelu, Activation::kSoftplus,
+                             Activation::kElu, Activation::kSigmoid}) {
           Eigen::MatrixXf y = x;
           apply_inplace(a, y);
           Eigen::MatrixXf back;
@@ -122,7 +124,7 @@ TEST(Product, SplitElementwisePassesEqualTheWholePassBitForBit) {
       run(nullptr, whole);
       ThreadPoolForTest pool(ways);
       run(&pool, split);
-      const bool big = s.cols >= 16 && s.rows * s.cols >= kSplitElements;
+      const bool big = s.cols >= 32 && s.rows * s.cols >= kSplitElements;
       if (big)
         EXPECT_GT(pool.runs, 0);
       else

@@ -140,8 +140,9 @@ double reach(const std::string& name, Json raw, double threshold, int attempts =
                   s["first_reached"]["wall_s"].get<double>(), attempt);
       return s["final_eval"]["mean"].get<double>();
     }
-    std::printf("[async learning] %s: run %d missed %.1f (final evaluation %.1f)\n", name.c_str(),
-                attempt, threshold, s["final_eval"]["mean"].get<double>());
+    std::printf("[async learning] %s: run %d missed %.1f (final evaluation %s)\n", name.c_str(),
+                attempt, threshold,
+                s["final_eval"].is_null() ? "none" : s["final_eval"]["mean"].dump().c_str());
   }
   ADD_FAILURE() << name << ": " << attempts << " runs missed " << threshold << "; the last:\n"
                 << s.dump(2);
