@@ -72,9 +72,7 @@ inline GemmOperand operand(const Eigen::Transpose<const Eigen::MatrixXf>& x) {
 template <class T>
 inline constexpr bool kPackable = std::is_same_v<T, Eigen::MatrixXf> ||
                                   std::is_same_v<T, Eigen::Transpose<const Eigen::MatrixXf>>;
-}  // namespace detail
 
-namespace detail {
 // Runs block(begin, size) on the pool for each of its ways(): ranges of [0, len) whose starts are
 // multiples of `granule`.
 template <class Block>

@@ -3,10 +3,10 @@
 // `runtime.learner_threads: N` gives the learner a pool of N ways: N − 1 threads of its own that
 // spin briefly between blocks and then sleep. The training loops install it on the learner
 // thread for the run (nn::ScopedProductPool), so every product of an update above
-// nn::kSplitFlops, and every elementwise pass above nn::kSplitElements, is split N ways. The calling thread takes block 0, worker i block i; an
-// exception in any block reaches the caller. Actors never see the pool. (It was a TBB arena:
-// its workers' sleeping and waking between the learner's products cost 7–20 s of kernel time in
-// a 20,000-step Pendulum run.)
+// nn::kSplitFlops, and every elementwise pass above nn::kSplitElements, is split N ways. The
+// calling thread takes block 0, worker i block i; an exception in any block reaches the caller.
+// Actors never see the pool. (It was a TBB arena: its workers' sleeping and waking between the
+// learner's products cost 7–20 s of kernel time in a 20,000-step Pendulum run.)
 #pragma once
 
 #include <functional>
