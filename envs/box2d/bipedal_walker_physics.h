@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "envs/box2d/revolute23.h"
 
 class b2World;
 class b2Body;
@@ -82,7 +83,7 @@ class WalkerSim {
   b2Body* hull_ = nullptr;
   std::array<b2Body*, 4> legs_{};             // upper, lower (left), upper, lower (right)
   std::array<b2RevoluteJoint*, 4> joints_{};  // hip, knee, hip, knee
-  std::array<std::array<float, 12>, 4> joint_scratch_{};  // Revolute23Scratch (body_state.h)
+  std::array<Revolute23Scratch, 4> joint_scratch_{};
 
   RngState reset_rng_;
   std::vector<double> terrain_y_;

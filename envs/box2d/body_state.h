@@ -6,6 +6,7 @@
 
 #include <box2d/box2d.h>
 
+#include "envs/box2d/revolute23.h"
 #include "envs/box2d/snapshot.h"
 
 namespace keel::envs {
@@ -27,13 +28,9 @@ bool box2d23_revolute_active();
 // does not read the clock for b2World::GetProfile()). Calls box2d_init_once().
 bool box2d_profile_timer_disabled();
 
-// Per-joint scratch of the 2.3 joint solver (see lunar_lander_physics.cpp): the inverses of the
-// joint's 3x3 and 2x2 effective-mass matrices, computed once per step instead of solved afresh in
-// each of the step's velocity iterations. A joint whose user data points to one uses it; joints
-// without (user data 0) solve as Box2D 2.3 writes it.
-using Revolute23Scratch = std::array<float, 12>;
+// Points the joint's user data at its 2.3 solver scratch (revolute23.h).
 inline void attach_revolute23_scratch(b2RevoluteJointDef& def, Revolute23Scratch& scratch) {
-  def.userData.pointer = reinterpret_cast<uintptr_t>(scratch.data());
+  def.userData.pointer = reinterpret_cast<uintptr_t>(&scratch);
 }
 
 inline void put_body(SnapshotWriter& w, const b2Body* b) {

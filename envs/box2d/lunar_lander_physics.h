@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "envs/box2d/revolute23.h"
 
 class b2World;
 class b2Body;
@@ -71,6 +72,12 @@ class LanderSim {
   void restore(std::span<const double> snapshot);
   static size_t snapshot_size();
 
+  // While the lander flies (no contact), Box2D's 180 velocity iterations of the two leg joints
+  // run in one call (Revolute23Group, revolute23.h), bit for bit as joint by joint. For tests:
+  // switch that off, and count the world steps solved that way since construction.
+  void set_joints_solved_together(bool on) { joint_group_.enabled = on; }
+  long long steps_with_joints_solved_together() const { return joint_group_.steps_solved_at_once; }
+
  private:
   class Contacts;
   void generate_terrain(Rng& rng);
@@ -86,7 +93,8 @@ class LanderSim {
   b2Body* lander_ = nullptr;
   std::array<b2Body*, 2> legs_{};
   std::array<b2RevoluteJoint*, 2> joints_{};
-  std::array<std::array<float, 12>, 2> joint_scratch_{};  // Revolute23Scratch (body_state.h)
+  std::array<Revolute23Scratch, 2> joint_scratch_{};
+  Revolute23Group joint_group_;  // the two leg joints
 
   RngState reset_rng_;  // the stream state the episode was drawn from
   Rng step_rng_;        // engine dispersion

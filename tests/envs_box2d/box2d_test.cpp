@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "envs/box2d/bipedal_walker.h"
 #include "envs/box2d/lunar_lander.h"
+#include "envs/box2d/lunar_lander_physics.h"
 #include "envs/policy.h"
 #include "envs/registry.h"
 #include "envs/rollout.h"
@@ -35,6 +36,33 @@ StepResult random_step(Env& env, Rng& rng, std::vector<float>& a) {
 // checks that the replacement is the one Box2D calls in this binary.
 TEST(Box2dEnvs, UseBox2d23RevoluteJointSolver) {
   EXPECT_TRUE(box2d23_revolute_active());
+}
+
+// While the lander flies, the two leg joints' velocity iterations run in one call; the trajectory
+// must be the one of Box2D's joint-by-joint calls, bit for bit, landings and crashes included.
+TEST(Box2dEnvs, LanderJointsSolvedTogetherMatchJointByJoint) {
+  LanderSim together, by_joint;
+  by_joint.set_joints_solved_together(false);
+  long long steps = 0;
+  for (uint64_t episode = 0; episode < 6; ++episode) {
+    Rng reset_a(episode), reset_b(episode), actions(100 + episode);
+    together.reset(reset_a);
+    by_joint.reset(reset_b);
+    for (int t = 0; t < 400; ++t, ++steps) {
+      const LanderCommand c =
+          LanderSim::decode_continuous(static_cast<float>(actions.uniform(-1.0, 1.0)),
+                                       static_cast<float>(actions.uniform(-1.0, 1.0)));
+      const LanderOutcome a = together.step(c), b = by_joint.step(c);
+      ASSERT_EQ(a.reward, b.reward) << "episode " << episode << " step " << t;
+      ASSERT_EQ(together.state(), by_joint.state()) << "episode " << episode << " step " << t;
+      ASSERT_EQ(a.terminated, b.terminated);
+      if (a.terminated) break;
+    }
+    EXPECT_EQ(together.snapshot(), by_joint.snapshot()) << "episode " << episode;
+  }
+  EXPECT_EQ(by_joint.steps_with_joints_solved_together(), 0);
+  // Most steps are in flight (every reset's first step too).
+  EXPECT_GT(together.steps_with_joints_solved_together(), steps / 2) << steps << " steps";
 }
 
 // A world step does not read the clock for Box2D's profile (b2Timer is replaced by a no-op).

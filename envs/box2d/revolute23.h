@@ -1,0 +1,39 @@
+// Per-joint scratch and per-sim joint group of the Box2D 2.3 revolute joint solver defined in
+// lunar_lander_physics.cpp. Box2D-free, so that the sims' headers can hold them by value.
+#pragma once
+
+#include <array>
+
+namespace keel::envs {
+
+// The joints of one sim that always share an island (the lander's two legs). The island
+// initialises its joints in its own order before the velocity iterations; when that island has
+// no touching contact (the lander in flight), the first velocity solve runs every iteration of
+// every joint of the group at once, in that order, with the bodies' velocities kept in
+// registers, and the island's remaining calls return at once: the same arithmetic in the same
+// order as Box2D's loop of per-joint calls, so the same result bit for bit.
+struct Revolute23Group {
+  static constexpr int kMaxJoints = 2;
+  int size = 0;                           // joints in the group
+  int seen = 0;                           // of them initialised in this world step
+  int state = 0;                          // 0 collecting, 1 solved at once, 2 joint by joint
+  std::array<void*, kMaxJoints> order{};  // b2RevoluteJoint*, in island order
+  bool enabled = true;                    // false: always joint by joint (for tests)
+  long long steps_solved_at_once = 0;     // world steps whose iterations ran at once
+  void begin_step() {                     // called by the sim before each world step
+    seen = 0;
+    state = 0;
+  }
+};
+
+// The inverses of a joint's 3x3 and 2x2 effective-mass matrices, computed once per step instead
+// of solved afresh in each velocity iteration, and the joint's group (null: solved alone). A joint
+// whose user data points to one uses it; joints without (user data 0) solve as Box2D 2.3 writes
+// it.
+struct Revolute23Scratch {
+  std::array<float, 11> inverse{};
+  Revolute23Group* group = nullptr;
+  bool solved = false;  // this step's velocity iterations were done with the group's first call
+};
+
+}  // namespace keel::envs
