@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bit>
 #include <cmath>
 #include <mutex>
 
@@ -11,6 +10,7 @@
 #include "core/error.h"
 #include "envs/box2d/body_state.h"
 #include "envs/box2d/fixtures.h"
+#include "envs/box2d/joint_solver23.h"
 
 namespace keel::envs {
 namespace {
@@ -469,14 +469,13 @@ float b2Timer::GetMilliseconds() const {
 //   on the fly, 2.3 m_limitState -> m_angle (0 inactive, 1 lower, 2 upper, 3 equal limits).
 // box2d_init_once() checks that they are the ones called (box2d23_revolute_active()); if a
 // differently built Box2D binds its own, the envs fall back to apply_box2d23_limit_rule.
-namespace {
-enum Box2d23LimitState {
-  kInactiveLimit = 0,
-  kAtLowerLimit = 1,
-  kAtUpperLimit = 2,
-  kEqualLimits = 3
-};
-}  // namespace
+
+using keel::envs::Joint23;
+using keel::envs::kAtLowerLimit;
+using keel::envs::kAtUpperLimit;
+using keel::envs::kEqualLimits;
+using keel::envs::kInactiveLimit;
+using keel::envs::solve23;
 
 void b2RevoluteJoint::InitVelocityConstraints(const b2SolverData& data) {
   if (!keel::envs::g_revolute23_ran.load(std::memory_order_relaxed))
@@ -584,113 +583,6 @@ void b2RevoluteJoint::InitVelocityConstraints(const b2SolverData& data) {
 }
 
 namespace {
-// One revolute joint's inputs to a step's velocity iterations and its accumulated impulses, held
-// in locals while it is solved (the member names of 2.4.1's class, mapped as described above).
-struct Joint23 {
-  b2Vec2 rA, rB;
-  float mA, mB, iA, iB;
-  bool motor;            // motor enabled, not at equal limits, not fixed rotation
-  bool limit;            // limit enabled and active, not fixed rotation
-  bool skip_zero_motor;  // skip adding a +0 motor impulse (below): for saturated motors
-  int state;             // Box2d23LimitState
-  float axial_mass, motor_speed, max_impulse;
-  const float* inv;  // Revolute23Scratch::inverse, or null: solve the 3x3 / 2x2 systems afresh
-  b2Mat22 K;         // for inv == null
-  float motor_impulse;
-  b2Vec2 impulse;
-  float limit_impulse;
-};
-
-// One velocity iteration of one joint: Box2D 2.3's b2RevoluteJoint::SolveVelocityConstraints.
-// With skip_zero_motor the motor's correction of wA, wB is skipped when it is +0 (a saturated
-// motor: the lander's legs pressed on their limits) unless wB is ±0, where adding +0 could flip
-// the sign of a zero. Skipped or not, the velocities are the same bit for bit, but the predicted
-// branch lets the point/limit solve start without waiting for the motor's (1.25x on a lander
-// step). Not for the walker, whose motors switch between saturated and not: the mispredictions
-// cost more than the skip saves.
-inline __attribute__((always_inline)) void solve23(Joint23& j, b2Vec2& vA, float& wA, b2Vec2& vB,
-                                                   float& wB) {
-  const float mA = j.mA, mB = j.mB, iA = j.iA, iB = j.iB;
-  if (j.motor) {
-    const float Cdot = wB - wA - j.motor_speed;
-    float impulse = -j.axial_mass * Cdot;
-    const float old_impulse = j.motor_impulse;
-    j.motor_impulse = b2Clamp(j.motor_impulse + impulse, -j.max_impulse, j.max_impulse);
-    impulse = j.motor_impulse - old_impulse;
-    if (!j.skip_zero_motor || std::bit_cast<uint32_t>(impulse) != 0u || wB == 0.0f) {
-      wA -= iA * impulse;
-      wB += iB * impulse;
-    }
-  }
-
-  const float* scratch = j.inv;
-  float& limit_impulse = j.limit_impulse;
-  if (scratch != nullptr && j.limit) {
-    // 2.3's solve below with the inverses precomputed in InitVelocityConstraints.
-    const b2Vec2 Cdot1 = vB + b2Cross(wB, j.rB) - vA - b2Cross(wA, j.rA);
-    const float Cdot2 = wB - wA;
-    b2Vec3 impulse(-(scratch[0] * Cdot1.x + scratch[1] * Cdot1.y + scratch[2] * Cdot2),
-                   -(scratch[1] * Cdot1.x + scratch[3] * Cdot1.y + scratch[4] * Cdot2),
-                   -(scratch[2] * Cdot1.x + scratch[4] * Cdot1.y + scratch[5] * Cdot2));
-    const bool clamp = (j.state == kAtLowerLimit && limit_impulse + impulse.z < 0.0f) ||
-                       (j.state == kAtUpperLimit && limit_impulse + impulse.z > 0.0f);
-    if (clamp) {
-      const b2Vec2 rhs = -Cdot1 + limit_impulse * b2Vec2(scratch[9], scratch[10]);
-      const b2Vec2 reduced(scratch[6] * rhs.x + scratch[7] * rhs.y,
-                           scratch[7] * rhs.x + scratch[8] * rhs.y);
-      impulse.Set(reduced.x, reduced.y, -limit_impulse);
-      j.impulse += reduced;
-      limit_impulse = 0.0f;
-    } else {
-      j.impulse += b2Vec2(impulse.x, impulse.y);
-      limit_impulse += impulse.z;
-    }
-    const b2Vec2 P(impulse.x, impulse.y);
-    vA -= mA * P;
-    wA -= iA * (b2Cross(j.rA, P) + impulse.z);
-    vB += mB * P;
-    wB += iB * (b2Cross(j.rB, P) + impulse.z);
-  } else if (j.limit) {
-    b2Mat33 mass;
-    mass.ex.Set(j.K.ex.x, j.K.ex.y, -j.rA.y * iA - j.rB.y * iB);
-    mass.ey.Set(j.K.ey.x, j.K.ey.y, j.rA.x * iA + j.rB.x * iB);
-    mass.ez.Set(mass.ex.z, mass.ey.z, iA + iB);
-
-    const b2Vec2 Cdot1 = vB + b2Cross(wB, j.rB) - vA - b2Cross(wA, j.rA);
-    const float Cdot2 = wB - wA;
-    b2Vec3 impulse = -mass.Solve33(b2Vec3(Cdot1.x, Cdot1.y, Cdot2));
-
-    const bool clamp = (j.state == kAtLowerLimit && limit_impulse + impulse.z < 0.0f) ||
-                       (j.state == kAtUpperLimit && limit_impulse + impulse.z > 0.0f);
-    if (clamp) {
-      const b2Vec2 rhs = -Cdot1 + limit_impulse * b2Vec2(mass.ez.x, mass.ez.y);
-      const b2Vec2 reduced = mass.Solve22(rhs);
-      impulse.Set(reduced.x, reduced.y, -limit_impulse);
-      j.impulse += reduced;
-      limit_impulse = 0.0f;
-    } else {
-      j.impulse += b2Vec2(impulse.x, impulse.y);
-      limit_impulse += impulse.z;
-    }
-
-    const b2Vec2 P(impulse.x, impulse.y);
-    vA -= mA * P;
-    wA -= iA * (b2Cross(j.rA, P) + impulse.z);
-    vB += mB * P;
-    wB += iB * (b2Cross(j.rB, P) + impulse.z);
-  } else {
-    const b2Vec2 Cdot = vB + b2Cross(wB, j.rB) - vA - b2Cross(wA, j.rA);
-    const b2Vec2 impulse = scratch != nullptr ? b2Vec2(-(scratch[6] * Cdot.x + scratch[7] * Cdot.y),
-                                                       -(scratch[7] * Cdot.x + scratch[8] * Cdot.y))
-                                              : j.K.Solve(-Cdot);
-    j.impulse += impulse;
-    vA -= mA * impulse;
-    wA -= iA * b2Cross(j.rA, impulse);
-    vB += mB * impulse;
-    wB += iB * b2Cross(j.rB, impulse);
-  }
-}
-
 // Whether b2World::Solve puts one of the body's contacts into its island this step: the touching,
 // enabled contacts without a sensor.
 bool has_island_contact(b2Body* body) {
@@ -756,10 +648,11 @@ void b2RevoluteJoint::SolveVelocityConstraints(const b2SolverData& data) {
   const auto solve_group = [&](keel::envs::Revolute23Group & group) __attribute__((noinline)) {
     auto& j0 = *static_cast<b2RevoluteJoint*>(group.order[0]);
     auto& j1 = *static_cast<b2RevoluteJoint*>(group.order[1]);
-    if (!(group.enabled && group.size == 2 && group.seen == 2 && this == &j0 &&
-          j0.m_indexA == j1.m_indexA && j0.m_indexB != j1.m_indexB && j0.m_indexA != j0.m_indexB &&
-          j1.m_indexA != j1.m_indexB && !has_island_contact(j0.m_bodyA) &&
-          !has_island_contact(j0.m_bodyB) && !has_island_contact(j1.m_bodyB)))
+    if (!(group.mode != keel::envs::Revolute23Group::kJointByJoint && group.size == 2 &&
+          group.seen == 2 && this == &j0 && j0.m_indexA == j1.m_indexA &&
+          j0.m_indexB != j1.m_indexB && j0.m_indexA != j0.m_indexB && j1.m_indexA != j1.m_indexB &&
+          !has_island_contact(j0.m_bodyA) && !has_island_contact(j0.m_bodyB) &&
+          !has_island_contact(j1.m_bodyB)))
       return false;
     Joint23 s0 = load(j0), s1 = load(j1);
     b2Vec2 vA = data.velocities[j0.m_indexA].v;
@@ -768,9 +661,14 @@ void b2RevoluteJoint::SolveVelocityConstraints(const b2SolverData& data) {
     float wB0 = data.velocities[j0.m_indexB].w;
     b2Vec2 vB1 = data.velocities[j1.m_indexB].v;
     float wB1 = data.velocities[j1.m_indexB].w;
-    for (int32 i = 0; i < data.step.velocityIterations; ++i) {
-      solve23(s0, vA, wA, vB0, wB0);
-      solve23(s1, vA, wA, vB1, wB1);
+    if (group.mode == keel::envs::Revolute23Group::kTogetherLinear) {
+      keel::envs::solve_joint_pair23(s0, s1, vA, wA, vB0, wB0, vB1, wB1,
+                                     data.step.velocityIterations);
+    } else {
+      for (int32 i = 0; i < data.step.velocityIterations; ++i) {
+        solve23(s0, vA, wA, vB0, wB0);
+        solve23(s1, vA, wA, vB1, wB1);
+      }
     }
     data.velocities[j0.m_indexA].v = vA;
     data.velocities[j0.m_indexA].w = wA;

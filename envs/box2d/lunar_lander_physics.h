@@ -73,9 +73,9 @@ class LanderSim {
   static size_t snapshot_size();
 
   // While the lander flies (no contact), Box2D's 180 velocity iterations of the two leg joints
-  // run in one call (Revolute23Group, revolute23.h), bit for bit as joint by joint. For tests:
-  // switch that off, and count the world steps solved that way since construction.
-  void set_joints_solved_together(bool on) { joint_group_.enabled = on; }
+  // run in one call (Revolute23Group, revolute23.h). For tests: choose how, and count the world
+  // steps solved in one call since construction.
+  void set_joint_solve_mode(Revolute23Group::Mode mode) { joint_group_.mode = mode; }
   long long steps_with_joints_solved_together() const { return joint_group_.steps_solved_at_once; }
 
  private:

@@ -18,9 +18,14 @@ struct Revolute23Group {
   int seen = 0;                           // of them initialised in this world step
   int state = 0;                          // 0 collecting, 1 solved at once, 2 joint by joint
   std::array<void*, kMaxJoints> order{};  // b2RevoluteJoint*, in island order
-  bool enabled = true;                    // false: always joint by joint (for tests)
-  long long steps_solved_at_once = 0;     // world steps whose iterations ran at once
-  void begin_step() {                     // called by the sim before each world step
+  // How the group's joints are solved while their island has no contact: each iteration of each
+  // joint in its own call, as Box2D calls them; every iteration in the group's first call, the
+  // same arithmetic (bit for bit); or that call with the iterations that keep each joint's motor
+  // and limit in one regime run as one linear map (joint_pair23.cpp; the default).
+  enum Mode { kJointByJoint, kTogetherExact, kTogetherLinear };
+  Mode mode = kTogetherLinear;
+  long long steps_solved_at_once = 0;  // world steps whose iterations ran at once
+  void begin_step() {                  // called by the sim before each world step
     seen = 0;
     state = 0;
   }

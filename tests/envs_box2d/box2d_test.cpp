@@ -1,5 +1,6 @@
 // Unit tests of the Box2D envs: registration and parameters, determinism, exact state round trips,
 // the heuristics, terrain generation, and stepping in parallel threads.
+#include <algorithm>
 #include <cmath>
 #include <thread>
 #include <vector>
@@ -42,7 +43,8 @@ TEST(Box2dEnvs, UseBox2d23RevoluteJointSolver) {
 // must be the one of Box2D's joint-by-joint calls, bit for bit, landings and crashes included.
 TEST(Box2dEnvs, LanderJointsSolvedTogetherMatchJointByJoint) {
   LanderSim together, by_joint;
-  by_joint.set_joints_solved_together(false);
+  together.set_joint_solve_mode(Revolute23Group::kTogetherExact);
+  by_joint.set_joint_solve_mode(Revolute23Group::kJointByJoint);
   long long steps = 0;
   for (uint64_t episode = 0; episode < 6; ++episode) {
     Rng reset_a(episode), reset_b(episode), actions(100 + episode);
@@ -63,6 +65,48 @@ TEST(Box2dEnvs, LanderJointsSolvedTogetherMatchJointByJoint) {
   EXPECT_EQ(by_joint.steps_with_joints_solved_together(), 0);
   // Most steps are in flight (every reset's first step too).
   EXPECT_GT(together.steps_with_joints_solved_together(), steps / 2) << steps << " steps";
+}
+
+// The default solve runs most iterations as one linear map (joint_pair23.cpp): from the same
+// state, one world step must agree with Gauss-Seidel's to float rounding (trajectories then
+// diverge as rounding differences do in any chaotic system; the statistics are the fidelity
+// test's).
+TEST(Box2dEnvs, LanderJointsLinearSolveMatchesGaussSeidelStepByStep) {
+  LanderSim run, gauss_seidel, linear;
+  for (LanderSim* sim : {&run, &gauss_seidel, &linear})
+    sim->set_joint_solve_mode(Revolute23Group::kTogetherExact);
+  double worst = 0.0;
+  int compared = 0;
+  for (uint64_t episode = 0; episode < 8; ++episode) {
+    Rng reset(episode), actions(200 + episode);
+    run.reset(reset);
+    for (int t = 0; t < 200; ++t) {
+      const LanderCommand c =
+          LanderSim::decode_continuous(static_cast<float>(actions.uniform(-1.0, 1.0)),
+                                       static_cast<float>(actions.uniform(-1.0, 1.0)));
+      if (t % 15 == 5) {
+        const std::vector<double> snap = run.snapshot();
+        gauss_seidel.restore(snap);  // both replay the episode exactly: the same state
+        linear.restore(snap);
+        linear.set_joint_solve_mode(Revolute23Group::kTogetherLinear);
+        const long long before = linear.steps_with_joints_solved_together();
+        gauss_seidel.step(c);
+        linear.step(c);
+        linear.set_joint_solve_mode(Revolute23Group::kTogetherExact);
+        if (linear.steps_with_joints_solved_together() > before) ++compared;
+        const std::vector<double> a = gauss_seidel.snapshot(), b = linear.snapshot();
+        ASSERT_EQ(a.size(), b.size());
+        for (size_t i = 0; i < a.size(); ++i) {
+          const double d = std::abs(a[i] - b[i]) / (1.0 + std::abs(a[i]));
+          worst = std::max(worst, d);
+          ASSERT_LT(d, 1e-4) << "episode " << episode << " step " << t << " value " << i;
+        }
+      }
+      if (run.step(c).terminated) break;
+    }
+  }
+  EXPECT_GE(compared, 40);  // steps solved by the linear map, compared
+  EXPECT_GT(worst, 0.0);    // (not the same arithmetic: a check that the map ran)
 }
 
 // A world step does not read the clock for Box2D's profile (b2Timer is replaced by a no-op).

@@ -1,0 +1,133 @@
+// Box2D 2.3's revolute joint velocity solve on plain data (see lunar_lander_physics.cpp, which
+// replaces libbox2d 2.4.1's joint solver with it). Internal to envs/box2d: includes Box2D.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+
+#include <box2d/box2d.h>
+
+namespace keel::envs {
+
+// 2.3's limit states, kept in 2.4.1's b2RevoluteJoint::m_angle.
+enum Box2d23LimitState {
+  kInactiveLimit = 0,
+  kAtLowerLimit = 1,
+  kAtUpperLimit = 2,
+  kEqualLimits = 3
+};
+
+// One revolute joint's inputs to a step's velocity iterations and its accumulated impulses, held
+// in locals while it is solved (the member names of 2.4.1's class, mapped as described above).
+struct Joint23 {
+  b2Vec2 rA, rB;
+  float mA, mB, iA, iB;
+  bool motor;            // motor enabled, not at equal limits, not fixed rotation
+  bool limit;            // limit enabled and active, not fixed rotation
+  bool skip_zero_motor;  // skip adding a +0 motor impulse (below): for saturated motors
+  int state;             // Box2d23LimitState
+  float axial_mass, motor_speed, max_impulse;
+  const float* inv;  // Revolute23Scratch::inverse, or null: solve the 3x3 / 2x2 systems afresh
+  b2Mat22 K;         // for inv == null
+  float motor_impulse;
+  b2Vec2 impulse;
+  float limit_impulse;
+};
+
+// One velocity iteration of one joint: Box2D 2.3's b2RevoluteJoint::SolveVelocityConstraints.
+// With skip_zero_motor the motor's correction of wA, wB is skipped when it is +0 (a saturated
+// motor: the lander's legs pressed on their limits) unless wB is ±0, where adding +0 could flip
+// the sign of a zero. Skipped or not, the velocities are the same bit for bit, but the predicted
+// branch lets the point/limit solve start without waiting for the motor's (1.25x on a lander
+// step). Not for the walker, whose motors switch between saturated and not: the mispredictions
+// cost more than the skip saves.
+inline __attribute__((always_inline)) void solve23(Joint23& j, b2Vec2& vA, float& wA, b2Vec2& vB,
+                                                   float& wB) {
+  const float mA = j.mA, mB = j.mB, iA = j.iA, iB = j.iB;
+  if (j.motor) {
+    const float Cdot = wB - wA - j.motor_speed;
+    float impulse = -j.axial_mass * Cdot;
+    const float old_impulse = j.motor_impulse;
+    j.motor_impulse = b2Clamp(j.motor_impulse + impulse, -j.max_impulse, j.max_impulse);
+    impulse = j.motor_impulse - old_impulse;
+    if (!j.skip_zero_motor || std::bit_cast<uint32_t>(impulse) != 0u || wB == 0.0f) {
+      wA -= iA * impulse;
+      wB += iB * impulse;
+    }
+  }
+
+  const float* scratch = j.inv;
+  float& limit_impulse = j.limit_impulse;
+  if (scratch != nullptr && j.limit) {
+    // 2.3's solve below with the inverses precomputed in InitVelocityConstraints.
+    const b2Vec2 Cdot1 = vB + b2Cross(wB, j.rB) - vA - b2Cross(wA, j.rA);
+    const float Cdot2 = wB - wA;
+    b2Vec3 impulse(-(scratch[0] * Cdot1.x + scratch[1] * Cdot1.y + scratch[2] * Cdot2),
+                   -(scratch[1] * Cdot1.x + scratch[3] * Cdot1.y + scratch[4] * Cdot2),
+                   -(scratch[2] * Cdot1.x + scratch[4] * Cdot1.y + scratch[5] * Cdot2));
+    const bool clamp = (j.state == kAtLowerLimit && limit_impulse + impulse.z < 0.0f) ||
+                       (j.state == kAtUpperLimit && limit_impulse + impulse.z > 0.0f);
+    if (clamp) {
+      const b2Vec2 rhs = -Cdot1 + limit_impulse * b2Vec2(scratch[9], scratch[10]);
+      const b2Vec2 reduced(scratch[6] * rhs.x + scratch[7] * rhs.y,
+                           scratch[7] * rhs.x + scratch[8] * rhs.y);
+      impulse.Set(reduced.x, reduced.y, -limit_impulse);
+      j.impulse += reduced;
+      limit_impulse = 0.0f;
+    } else {
+      j.impulse += b2Vec2(impulse.x, impulse.y);
+      limit_impulse += impulse.z;
+    }
+    const b2Vec2 P(impulse.x, impulse.y);
+    vA -= mA * P;
+    wA -= iA * (b2Cross(j.rA, P) + impulse.z);
+    vB += mB * P;
+    wB += iB * (b2Cross(j.rB, P) + impulse.z);
+  } else if (j.limit) {
+    b2Mat33 mass;
+    mass.ex.Set(j.K.ex.x, j.K.ex.y, -j.rA.y * iA - j.rB.y * iB);
+    mass.ey.Set(j.K.ey.x, j.K.ey.y, j.rA.x * iA + j.rB.x * iB);
+    mass.ez.Set(mass.ex.z, mass.ey.z, iA + iB);
+
+    const b2Vec2 Cdot1 = vB + b2Cross(wB, j.rB) - vA - b2Cross(wA, j.rA);
+    const float Cdot2 = wB - wA;
+    b2Vec3 impulse = -mass.Solve33(b2Vec3(Cdot1.x, Cdot1.y, Cdot2));
+
+    const bool clamp = (j.state == kAtLowerLimit && limit_impulse + impulse.z < 0.0f) ||
+                       (j.state == kAtUpperLimit && limit_impulse + impulse.z > 0.0f);
+    if (clamp) {
+      const b2Vec2 rhs = -Cdot1 + limit_impulse * b2Vec2(mass.ez.x, mass.ez.y);
+      const b2Vec2 reduced = mass.Solve22(rhs);
+      impulse.Set(reduced.x, reduced.y, -limit_impulse);
+      j.impulse += reduced;
+      limit_impulse = 0.0f;
+    } else {
+      j.impulse += b2Vec2(impulse.x, impulse.y);
+      limit_impulse += impulse.z;
+    }
+
+    const b2Vec2 P(impulse.x, impulse.y);
+    vA -= mA * P;
+    wA -= iA * (b2Cross(j.rA, P) + impulse.z);
+    vB += mB * P;
+    wB += iB * (b2Cross(j.rB, P) + impulse.z);
+  } else {
+    const b2Vec2 Cdot = vB + b2Cross(wB, j.rB) - vA - b2Cross(wA, j.rA);
+    const b2Vec2 impulse = scratch != nullptr ? b2Vec2(-(scratch[6] * Cdot.x + scratch[7] * Cdot.y),
+                                                       -(scratch[7] * Cdot.x + scratch[8] * Cdot.y))
+                                              : j.K.Solve(-Cdot);
+    j.impulse += impulse;
+    vA -= mA * impulse;
+    wA -= iA * b2Cross(j.rA, impulse);
+    vB += mB * impulse;
+    wB += iB * b2Cross(j.rB, impulse);
+  }
+}
+
+// Runs `iterations` velocity iterations of two joints that share body A (the lander's hull and
+// its legs B0, B1), joint j0 first in each, on velocities and impulses held by the caller; the
+// island has nothing else to solve. See joint_pair23.cpp.
+void solve_joint_pair23(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& vB0, float& wB0,
+                        b2Vec2& vB1, float& wB1, int iterations);
+
+}  // namespace keel::envs
