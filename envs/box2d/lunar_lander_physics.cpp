@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <mutex>
 
 #include <box2d/box2d.h>
@@ -295,7 +296,17 @@ LanderOutcome LanderSim::physics_step(const LanderCommand& command) {
 
   for (b2RevoluteJoint* j : joints_) apply_box2d23_limit_rule(j);
   joint_group_.begin_step();
-  world_->Step(static_cast<float>(1.0 / kFps), kVelocityIterations, kPositionIterations);
+  // In clear air the velocity iterations are the leg joints' alone: the group runs all of them in
+  // Box2D's first call, so Box2D is asked for one (and does not call the joints 358 more times).
+  const bool clear =
+      clear_air_steps_ && joint_group_.mode != Revolute23Group::kJointByJoint && in_clear_air();
+  joint_group_.iterations = clear ? kVelocityIterations : 0;
+  steps_in_clear_air_ += clear ? 1 : 0;
+  world_->Step(static_cast<float>(1.0 / kFps), clear ? 1 : kVelocityIterations,
+               kPositionIterations);
+  if (clear && (lander_->GetContactList() != nullptr || legs_[0]->GetContactList() != nullptr ||
+                legs_[1]->GetContactList() != nullptr))
+    ++joint_group_.missed;  // a contact was made after all (SolveTOI had one iteration for it)
   compute_state();
 
   const auto& s = state_;
@@ -319,6 +330,46 @@ LanderOutcome LanderSim::physics_step(const LanderCommand& command) {
   }
   out.reward = reward;
   return out;
+}
+
+// Whether this world step can neither meet a contact of the lander's bodies nor create one, so
+// that Box2D's count of velocity iterations matters to nothing but the leg joints (the island's
+// loop over joints and contacts, and SolveTOI's sub-steps, which need a contact). No contact of
+// the hull or legs exists now (Box2D keeps one for every pair of overlapping fat AABBs), and none
+// can be made at the end of the step: a moved proxy's new fat AABB reaches at most 0.1 m
+// (b2_aabbExtension) plus twice its displacement (b2_aabbMultiplier) beyond the swept shape, so
+// three times the step's largest vertex displacement below the bodies' current AABBs, and a
+// terrain edge's fat AABB 0.11 m above it. The displacement is bounded generously: three times the
+// fastest vertex's speed now (the joints trade momentum between hull and legs within the step),
+// plus 2 m/s, gravity and wind.
+bool LanderSim::in_clear_air() const {
+  constexpr double kReach = 0.8;  // farthest vertex of the hull or a leg from its origin, m
+  const double dt = 1.0 / kFps;
+  double low = std::numeric_limits<double>::infinity(), left = low, right = -low, speed = 0.0;
+  for (const b2Body* b : {lander_, legs_[0], legs_[1]}) {
+    if (b->GetContactList() != nullptr) return false;
+    for (const b2Fixture* f = b->GetFixtureList(); f != nullptr; f = f->GetNext()) {
+      const b2AABB& box = f->GetAABB(0);  // the swept AABB of the last step: holds the shape
+      low = std::min(low, static_cast<double>(box.lowerBound.y));
+      left = std::min(left, static_cast<double>(box.lowerBound.x));
+      right = std::max(right, static_cast<double>(box.upperBound.x));
+    }
+    speed = std::max(speed, static_cast<double>(b->GetLinearVelocity().Length()) +
+                                std::abs(b->GetAngularVelocity()) * kReach);
+  }
+  double kick = std::abs(config_.gravity) * dt + 2.0;
+  if (config_.enable_wind)
+    kick += dt * (std::abs(config_.wind_power) / lander_->GetMass() +
+                  std::abs(config_.turbulence_power) * kReach / lander_->GetInertia());
+  const double reach = 3.0 * dt * (3.0 * speed + kick) + 0.21 + 0.05;
+  const double floor = low - reach, from = left - reach, to = right + reach;
+  if (floor <= 0.0) return false;  // the moon's bottom edge, y = 0 across the viewport
+  for (int i = 0; i < kChunks - 1; ++i) {
+    const double x1 = kW / (kChunks - 1) * i, x2 = kW / (kChunks - 1) * (i + 1);
+    if (x2 < from || x1 > to) continue;
+    if (std::max(smooth_y_[i], smooth_y_[i + 1]) >= floor) return false;
+  }
+  return true;
 }
 
 void LanderSim::compute_state() {
@@ -648,12 +699,15 @@ void b2RevoluteJoint::SolveVelocityConstraints(const b2SolverData& data) {
   const auto solve_group = [&](keel::envs::Revolute23Group & group) __attribute__((noinline)) {
     auto& j0 = *static_cast<b2RevoluteJoint*>(group.order[0]);
     auto& j1 = *static_cast<b2RevoluteJoint*>(group.order[1]);
+    const int32 iterations = group.iterations > 0 ? group.iterations : data.step.velocityIterations;
     if (!(group.mode != keel::envs::Revolute23Group::kJointByJoint && group.size == 2 &&
           group.seen == 2 && this == &j0 && j0.m_indexA == j1.m_indexA &&
           j0.m_indexB != j1.m_indexB && j0.m_indexA != j0.m_indexB && j1.m_indexA != j1.m_indexB &&
           !has_island_contact(j0.m_bodyA) && !has_island_contact(j0.m_bodyB) &&
-          !has_island_contact(j1.m_bodyB)))
+          !has_island_contact(j1.m_bodyB))) {
+      if (group.iterations > 0) ++group.missed;
       return false;
+    }
     Joint23 s0 = load(j0), s1 = load(j1);
     b2Vec2 vA = data.velocities[j0.m_indexA].v;
     float wA = data.velocities[j0.m_indexA].w;
@@ -662,10 +716,9 @@ void b2RevoluteJoint::SolveVelocityConstraints(const b2SolverData& data) {
     b2Vec2 vB1 = data.velocities[j1.m_indexB].v;
     float wB1 = data.velocities[j1.m_indexB].w;
     if (group.mode == keel::envs::Revolute23Group::kTogetherLinear) {
-      keel::envs::solve_joint_pair23(s0, s1, vA, wA, vB0, wB0, vB1, wB1,
-                                     data.step.velocityIterations);
+      keel::envs::solve_joint_pair23(s0, s1, vA, wA, vB0, wB0, vB1, wB1, iterations);
     } else {
-      for (int32 i = 0; i < data.step.velocityIterations; ++i) {
+      for (int32 i = 0; i < iterations; ++i) {
         solve23(s0, vA, wA, vB0, wB0);
         solve23(s1, vA, wA, vB1, wB1);
       }

@@ -76,6 +76,12 @@ class LanderSim {
   // run in one call (Revolute23Group, revolute23.h). For tests: choose how, and count the world
   // steps solved in one call since construction.
   void set_joint_solve_mode(Revolute23Group::Mode mode) { joint_group_.mode = mode; }
+  // In clear air (in_clear_air) the world steps with one velocity iteration and the joints run
+  // all of theirs in it; for tests: switch that off, count such steps, and count those whose
+  // island turned out to hold a contact after all (the bound failed; must stay 0).
+  void set_clear_air_steps(bool on) { clear_air_steps_ = on; }
+  long long steps_in_clear_air() const { return steps_in_clear_air_; }
+  long long clear_air_misses() const { return joint_group_.missed; }
   long long steps_with_joints_solved_together() const { return joint_group_.steps_solved_at_once; }
 
  private:
@@ -84,6 +90,7 @@ class LanderSim {
   void build_world();
   LanderOutcome physics_step(const LanderCommand& command);
   void compute_state();
+  bool in_clear_air() const;
   void restore_directly(std::span<const double> snapshot);
 
   LanderConfig config_;
@@ -95,6 +102,8 @@ class LanderSim {
   std::array<b2RevoluteJoint*, 2> joints_{};
   std::array<Revolute23Scratch, 2> joint_scratch_{};
   Revolute23Group joint_group_;  // the two leg joints
+  bool clear_air_steps_ = true;
+  long long steps_in_clear_air_ = 0;
 
   RngState reset_rng_;  // the stream state the episode was drawn from
   Rng step_rng_;        // engine dispersion

@@ -25,7 +25,11 @@ struct Revolute23Group {
   enum Mode { kJointByJoint, kTogetherExact, kTogetherLinear };
   Mode mode = kTogetherLinear;
   long long steps_solved_at_once = 0;  // world steps whose iterations ran at once
-  void begin_step() {                  // called by the sim before each world step
+  // > 0: the sim stepped the world with one velocity iteration, having checked that no contact
+  // can take part in the step (LanderSim::in_clear_air); the group runs this many itself.
+  int iterations = 0;
+  long long missed = 0;  // such steps whose island was not the group's alone (must stay 0)
+  void begin_step() {    // called by the sim before each world step
     seen = 0;
     state = 0;
   }

@@ -109,6 +109,54 @@ TEST(Box2dEnvs, LanderJointsLinearSolveMatchesGaussSeidelStepByStep) {
   EXPECT_GT(worst, 0.0);    // (not the same arithmetic: a check that the map ran)
 }
 
+// In clear air the world steps with one velocity iteration and the joints run all 180 in it: only
+// when no contact can take part, so the trajectory is the one of a full step, bit for bit, over
+// flights, landings and crashes, random and heuristic, with and without wind.
+TEST(Box2dEnvs, LanderClearAirStepsMatchFullSteps) {
+  long long steps = 0, clear = 0;
+  for (const bool wind : {false, true}) {
+    LanderConfig config;
+    config.enable_wind = wind;
+    config.wind_power = 20.0;
+    config.turbulence_power = 2.0;
+    LanderSim fast(config), full(config);
+    full.set_clear_air_steps(false);
+    for (uint64_t episode = 0; episode < 40; ++episode) {
+      Rng reset_a(episode), reset_b(episode), actions(300 + episode);
+      fast.reset(reset_a);
+      full.reset(reset_b);
+      const bool heuristic = episode % 2 == 1;
+      for (int t = 0; t < 1000; ++t, ++steps) {
+        const auto& s = full.state();
+        LanderCommand c;
+        if (heuristic) {
+          // Gymnasium's landing heuristic (continuous), inline: land, then hold.
+          double angle_targ = std::clamp(s[0] * 0.5 + s[2] * 1.0, -0.4, 0.4);
+          double hover_targ = 0.55 * std::abs(s[0]);
+          double angle_todo = (angle_targ - s[4]) * 0.5 - s[5] * 1.0;
+          double hover_todo = (hover_targ - s[1]) * 0.5 - s[3] * 0.5;
+          if (s[6] > 0 || s[7] > 0) angle_todo = 0, hover_todo = -s[3] * 0.5;
+          c = LanderSim::decode_continuous(static_cast<float>(hover_todo * 20 - 1),
+                                           static_cast<float>(-angle_todo * 20));
+        } else {
+          c = LanderSim::decode_continuous(static_cast<float>(actions.uniform(-1.0, 1.0)),
+                                           static_cast<float>(actions.uniform(-1.0, 1.0)));
+        }
+        const LanderOutcome a = fast.step(c), b = full.step(c);
+        ASSERT_EQ(fast.state(), full.state()) << "episode " << episode << " step " << t;
+        ASSERT_EQ(a.reward, b.reward);
+        ASSERT_EQ(a.terminated, b.terminated);
+        if (a.terminated) break;
+      }
+      ASSERT_EQ(fast.snapshot(), full.snapshot()) << "episode " << episode;
+    }
+    EXPECT_EQ(fast.clear_air_misses(), 0);
+    EXPECT_EQ(full.steps_in_clear_air(), 0);
+    clear += fast.steps_in_clear_air();
+  }
+  EXPECT_GT(clear, steps / 5) << clear << " of " << steps << " steps in clear air";
+}
+
 // A world step does not read the clock for Box2D's profile (b2Timer is replaced by a no-op).
 TEST(Box2dEnvs, StepsDoNotTimeThemselves) {
   EXPECT_TRUE(box2d_profile_timer_disabled());
