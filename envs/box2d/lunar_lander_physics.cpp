@@ -649,99 +649,119 @@ bool has_island_contact(b2Body* body) {
 
 void b2RevoluteJoint::SolveVelocityConstraints(const b2SolverData& data) {
   auto* scratch = reinterpret_cast<keel::envs::Revolute23Scratch*>(m_userData.pointer);
-  if (scratch != nullptr && scratch->solved) return;  // done by the group's first call
-  const auto load = [&data](b2RevoluteJoint & r) __attribute__((always_inline)) {
-    auto* own = reinterpret_cast<keel::envs::Revolute23Scratch*>(r.m_userData.pointer);
-    const bool fixed_rotation = (r.m_invIA + r.m_invIB == 0.0f);
-    const auto state = static_cast<int>(r.m_angle);
-    Joint23 j;
-    j.rA = r.m_rA;
-    j.rB = r.m_rB;
-    j.mA = r.m_invMassA;
-    j.mB = r.m_invMassB;
-    j.iA = r.m_invIA;
-    j.iB = r.m_invIB;
-    j.motor = r.m_enableMotor && state != kEqualLimits && !fixed_rotation;
-    j.limit = r.m_enableLimit && state != kInactiveLimit && !fixed_rotation;
-    j.skip_zero_motor = own != nullptr && own->group != nullptr;
-    j.state = state;
-    j.axial_mass = r.m_axialMass;
-    j.motor_speed = r.m_motorSpeed;
-    j.max_impulse = data.step.dt * r.m_maxMotorTorque;
-    j.inv = own != nullptr ? own->inverse.data() : nullptr;
-    j.K = r.m_K;
-    j.motor_impulse = r.m_motorImpulse;
-    j.impulse = r.m_impulse;
-    j.limit_impulse = r.m_lowerImpulse;
-    return j;
-  };
-  const auto store = [](b2RevoluteJoint & r, const Joint23& j) __attribute__((always_inline)) {
-    r.m_motorImpulse = j.motor_impulse;
-    r.m_impulse = j.impulse;
-    r.m_lowerImpulse = j.limit_impulse;
-  };
-  // One iteration of this joint alone, as Box2D calls it.
-  const auto solve_alone = [&]() __attribute__((noinline)) {
-    Joint23 j = load(*this);
-    b2Vec2 vA = data.velocities[m_indexA].v;
-    float wA = data.velocities[m_indexA].w;
-    b2Vec2 vB = data.velocities[m_indexB].v;
-    float wB = data.velocities[m_indexB].w;
-    solve23(j, vA, wA, vB, wB);
-    store(*this, j);
-    data.velocities[m_indexA].v = vA;
-    data.velocities[m_indexA].w = wA;
-    data.velocities[m_indexB].v = vB;
-    data.velocities[m_indexB].w = wB;
-  };
-  // Every iteration of the group's two joints, when their island is the lander in flight: the
-  // hull (body A of both joints) and two legs, no contact. False (nothing done) otherwise.
-  const auto solve_group = [&](keel::envs::Revolute23Group & group) __attribute__((noinline)) {
-    auto& j0 = *static_cast<b2RevoluteJoint*>(group.order[0]);
-    auto& j1 = *static_cast<b2RevoluteJoint*>(group.order[1]);
-    const int32 iterations = group.iterations > 0 ? group.iterations : data.step.velocityIterations;
-    if (!(group.mode != keel::envs::Revolute23Group::kJointByJoint && group.size == 2 &&
-          group.seen == 2 && this == &j0 && j0.m_indexA == j1.m_indexA &&
-          j0.m_indexB != j1.m_indexB && j0.m_indexA != j0.m_indexB && j1.m_indexA != j1.m_indexB &&
-          !has_island_contact(j0.m_bodyA) && !has_island_contact(j0.m_bodyB) &&
-          !has_island_contact(j1.m_bodyB))) {
-      if (group.iterations > 0) ++group.missed;
-      return false;
-    }
-    Joint23 s0 = load(j0), s1 = load(j1);
-    b2Vec2 vA = data.velocities[j0.m_indexA].v;
-    float wA = data.velocities[j0.m_indexA].w;
-    b2Vec2 vB0 = data.velocities[j0.m_indexB].v;
-    float wB0 = data.velocities[j0.m_indexB].w;
-    b2Vec2 vB1 = data.velocities[j1.m_indexB].v;
-    float wB1 = data.velocities[j1.m_indexB].w;
-    if (group.mode == keel::envs::Revolute23Group::kTogetherLinear) {
-      keel::envs::solve_joint_pair23(s0, s1, vA, wA, vB0, wB0, vB1, wB1, iterations);
-    } else {
-      for (int32 i = 0; i < iterations; ++i) {
-        solve23(s0, vA, wA, vB0, wB0);
-        solve23(s1, vA, wA, vB1, wB1);
-      }
-    }
-    data.velocities[j0.m_indexA].v = vA;
-    data.velocities[j0.m_indexA].w = wA;
-    data.velocities[j0.m_indexB].v = vB0;
-    data.velocities[j0.m_indexB].w = wB0;
-    data.velocities[j1.m_indexB].v = vB1;
-    data.velocities[j1.m_indexB].w = wB1;
-    store(j0, s0);
-    store(j1, s1);
-    reinterpret_cast<keel::envs::Revolute23Scratch*>(j0.m_userData.pointer)->solved = true;
-    reinterpret_cast<keel::envs::Revolute23Scratch*>(j1.m_userData.pointer)->solved = true;
-    ++group.steps_solved_at_once;
-    return true;
-  };
+  if (scratch != nullptr && scratch->group != nullptr) {
+    if (scratch->solved) return;  // done by the group's first call this step
+    if (scratch->group->state == 0) {
+      // Every iteration of the group's two joints, when their island is the lander in flight:
+      // the hull (body A of both joints) and two legs, no contact. False (nothing done) otherwise.
+      const auto solve_group =
+          [ this, &data ](keel::envs::Revolute23Group & group) __attribute__((noinline)) {
+        const auto load = [&data](b2RevoluteJoint & r) __attribute__((always_inline)) {
+          auto* own = reinterpret_cast<keel::envs::Revolute23Scratch*>(r.m_userData.pointer);
+          const bool fixed_rotation = (r.m_invIA + r.m_invIB == 0.0f);
+          const auto state = static_cast<int>(r.m_angle);
+          Joint23 j;
+          j.rA = r.m_rA;
+          j.rB = r.m_rB;
+          j.mA = r.m_invMassA;
+          j.mB = r.m_invMassB;
+          j.iA = r.m_invIA;
+          j.iB = r.m_invIB;
+          j.motor = r.m_enableMotor && state != kEqualLimits && !fixed_rotation;
+          j.limit = r.m_enableLimit && state != kInactiveLimit && !fixed_rotation;
+          j.skip_zero_motor = own != nullptr && own->group != nullptr;
+          j.state = state;
+          j.axial_mass = r.m_axialMass;
+          j.motor_speed = r.m_motorSpeed;
+          j.max_impulse = data.step.dt * r.m_maxMotorTorque;
+          j.inv = own != nullptr ? own->inverse.data() : nullptr;
+          j.K = r.m_K;
+          j.motor_impulse = r.m_motorImpulse;
+          j.impulse = r.m_impulse;
+          j.limit_impulse = r.m_lowerImpulse;
+          return j;
+        };
+        const auto store =
+            [](b2RevoluteJoint & r, const Joint23& j) __attribute__((always_inline)) {
+          r.m_motorImpulse = j.motor_impulse;
+          r.m_impulse = j.impulse;
+          r.m_lowerImpulse = j.limit_impulse;
+        };
 
-  if (scratch != nullptr && scratch->group != nullptr && scratch->group->state == 0) {
-    scratch->group->state = solve_group(*scratch->group) ? 1 : 2;
-    if (scratch->solved) return;
+        auto& j0 = *static_cast<b2RevoluteJoint*>(group.order[0]);
+        auto& j1 = *static_cast<b2RevoluteJoint*>(group.order[1]);
+        const int32 iterations =
+            group.iterations > 0 ? group.iterations : data.step.velocityIterations;
+        if (!(group.mode != keel::envs::Revolute23Group::kJointByJoint && group.size == 2 &&
+              group.seen == 2 && this == &j0 && j0.m_indexA == j1.m_indexA &&
+              j0.m_indexB != j1.m_indexB && j0.m_indexA != j0.m_indexB &&
+              j1.m_indexA != j1.m_indexB && !has_island_contact(j0.m_bodyA) &&
+              !has_island_contact(j0.m_bodyB) && !has_island_contact(j1.m_bodyB))) {
+          if (group.iterations > 0) ++group.missed;
+          return false;
+        }
+        Joint23 s0 = load(j0), s1 = load(j1);
+        b2Vec2 vA = data.velocities[j0.m_indexA].v;
+        float wA = data.velocities[j0.m_indexA].w;
+        b2Vec2 vB0 = data.velocities[j0.m_indexB].v;
+        float wB0 = data.velocities[j0.m_indexB].w;
+        b2Vec2 vB1 = data.velocities[j1.m_indexB].v;
+        float wB1 = data.velocities[j1.m_indexB].w;
+        if (group.mode == keel::envs::Revolute23Group::kTogetherLinear) {
+          keel::envs::solve_joint_pair23(s0, s1, vA, wA, vB0, wB0, vB1, wB1, iterations);
+        } else {
+          for (int32 i = 0; i < iterations; ++i) {
+            solve23(s0, vA, wA, vB0, wB0);
+            solve23(s1, vA, wA, vB1, wB1);
+          }
+        }
+        data.velocities[j0.m_indexA].v = vA;
+        data.velocities[j0.m_indexA].w = wA;
+        data.velocities[j0.m_indexB].v = vB0;
+        data.velocities[j0.m_indexB].w = wB0;
+        data.velocities[j1.m_indexB].v = vB1;
+        data.velocities[j1.m_indexB].w = wB1;
+        store(j0, s0);
+        store(j1, s1);
+        reinterpret_cast<keel::envs::Revolute23Scratch*>(j0.m_userData.pointer)->solved = true;
+        reinterpret_cast<keel::envs::Revolute23Scratch*>(j1.m_userData.pointer)->solved = true;
+        ++group.steps_solved_at_once;
+        return true;
+      };
+      scratch->group->state = solve_group(*scratch->group) ? 1 : 2;
+      if (scratch->solved) return;
+    }
   }
-  solve_alone();
+  // One iteration of this joint alone, as Box2D calls it.
+  const bool fixed_rotation = (m_invIA + m_invIB == 0.0f);
+  const auto state = static_cast<int>(m_angle);
+  keel::envs::Joint23Ref j{m_rA,
+                           m_rB,
+                           m_invMassA,
+                           m_invMassB,
+                           m_invIA,
+                           m_invIB,
+                           m_enableMotor && state != kEqualLimits && !fixed_rotation,
+                           m_enableLimit && state != kInactiveLimit && !fixed_rotation,
+                           scratch != nullptr && scratch->group != nullptr,
+                           state,
+                           m_axialMass,
+                           m_motorSpeed,
+                           data.step.dt * m_maxMotorTorque,
+                           scratch != nullptr ? scratch->inverse.data() : nullptr,
+                           m_K,
+                           m_motorImpulse,
+                           m_impulse,
+                           m_lowerImpulse};
+  b2Vec2 vA = data.velocities[m_indexA].v;
+  float wA = data.velocities[m_indexA].w;
+  b2Vec2 vB = data.velocities[m_indexB].v;
+  float wB = data.velocities[m_indexB].w;
+  solve23(j, vA, wA, vB, wB);
+  data.velocities[m_indexA].v = vA;
+  data.velocities[m_indexA].w = wA;
+  data.velocities[m_indexB].v = vB;
+  data.velocities[m_indexB].w = wB;
 }
 
 bool b2RevoluteJoint::SolvePositionConstraints(const b2SolverData& data) {
