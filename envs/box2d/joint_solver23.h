@@ -34,21 +34,27 @@ struct Joint23 {
   float limit_impulse;
 };
 
-// The same, with references to the joint's own accumulated impulses (and its K, read only without
-// scratch) where Joint23 holds copies: for a joint solved one iteration at a time. Measured on the
-// walker's joint solve (callgrind, 4 random episodes): Joint23 copied in and out 206 instructions
-// a call, this 195, the member code before the group existed 160.
-struct Joint23Ref {
-  b2Vec2 rA, rB;
-  float mA, mB, iA, iB;
-  bool motor, limit, skip_zero_motor;
-  int state;
-  float axial_mass, motor_speed, max_impulse;
-  const float* inv;
-  const b2Mat22& K;  // read only when inv is null
-  float& motor_impulse;
-  b2Vec2& impulse;
-  float& limit_impulse;
+// solve23's view of a Joint23.
+struct Joint23Fields {
+  Joint23& j;
+  const b2Vec2& rA() const { return j.rA; }
+  const b2Vec2& rB() const { return j.rB; }
+  float mA() const { return j.mA; }
+  float mB() const { return j.mB; }
+  float iA() const { return j.iA; }
+  float iB() const { return j.iB; }
+  bool motor() const { return j.motor; }
+  bool limit() const { return j.limit; }
+  bool skip_zero_motor() const { return j.skip_zero_motor; }
+  int state() const { return j.state; }
+  float axial_mass() const { return j.axial_mass; }
+  float motor_speed() const { return j.motor_speed; }
+  float max_impulse() const { return j.max_impulse; }
+  const float* inv() const { return j.inv; }
+  const b2Mat22& K() const { return j.K; }
+  float& motor_impulse() { return j.motor_impulse; }
+  b2Vec2& impulse() { return j.impulse; }
+  float& limit_impulse() { return j.limit_impulse; }
 };
 
 // One velocity iteration of one joint: Box2D 2.3's b2RevoluteJoint::SolveVelocityConstraints.
@@ -58,88 +64,96 @@ struct Joint23Ref {
 // branch lets the point/limit solve start without waiting for the motor's (1.25x on a lander
 // step). Not for the walker, whose motors switch between saturated and not: the mispredictions
 // cost more than the skip saves.
-template <class J>  // Joint23 or Joint23Ref
+// J reads a joint's inputs and accumulated impulses through the member functions used below:
+// Joint23Fields (a Joint23) or, in lunar_lander_physics.cpp, the joint's own members.
+template <class J>
 inline __attribute__((always_inline)) void solve23(J& j, b2Vec2& vA, float& wA, b2Vec2& vB,
                                                    float& wB) {
-  const float mA = j.mA, mB = j.mB, iA = j.iA, iB = j.iB;
-  if (j.motor) {
-    const float Cdot = wB - wA - j.motor_speed;
-    float impulse = -j.axial_mass * Cdot;
-    const float old_impulse = j.motor_impulse;
-    j.motor_impulse = b2Clamp(j.motor_impulse + impulse, -j.max_impulse, j.max_impulse);
-    impulse = j.motor_impulse - old_impulse;
-    if (!j.skip_zero_motor || std::bit_cast<uint32_t>(impulse) != 0u || wB == 0.0f) {
+  const float mA = j.mA(), mB = j.mB(), iA = j.iA(), iB = j.iB();
+  if (j.motor()) {
+    const float Cdot = wB - wA - j.motor_speed();
+    float impulse = -j.axial_mass() * Cdot;
+    const float old_impulse = j.motor_impulse();
+    j.motor_impulse() = b2Clamp(j.motor_impulse() + impulse, -j.max_impulse(), j.max_impulse());
+    impulse = j.motor_impulse() - old_impulse;
+    if (!j.skip_zero_motor() || std::bit_cast<uint32_t>(impulse) != 0u || wB == 0.0f) {
       wA -= iA * impulse;
       wB += iB * impulse;
     }
   }
 
-  const float* scratch = j.inv;
-  float& limit_impulse = j.limit_impulse;
-  if (scratch != nullptr && j.limit) {
+  const float* scratch = j.inv();
+  float& limit_impulse = j.limit_impulse();
+  if (scratch != nullptr && j.limit()) {
     // 2.3's solve below with the inverses precomputed in InitVelocityConstraints.
-    const b2Vec2 Cdot1 = vB + b2Cross(wB, j.rB) - vA - b2Cross(wA, j.rA);
+    const b2Vec2 Cdot1 = vB + b2Cross(wB, j.rB()) - vA - b2Cross(wA, j.rA());
     const float Cdot2 = wB - wA;
     b2Vec3 impulse(-(scratch[0] * Cdot1.x + scratch[1] * Cdot1.y + scratch[2] * Cdot2),
                    -(scratch[1] * Cdot1.x + scratch[3] * Cdot1.y + scratch[4] * Cdot2),
                    -(scratch[2] * Cdot1.x + scratch[4] * Cdot1.y + scratch[5] * Cdot2));
-    const bool clamp = (j.state == kAtLowerLimit && limit_impulse + impulse.z < 0.0f) ||
-                       (j.state == kAtUpperLimit && limit_impulse + impulse.z > 0.0f);
+    const bool clamp = (j.state() == kAtLowerLimit && limit_impulse + impulse.z < 0.0f) ||
+                       (j.state() == kAtUpperLimit && limit_impulse + impulse.z > 0.0f);
     if (clamp) {
       const b2Vec2 rhs = -Cdot1 + limit_impulse * b2Vec2(scratch[9], scratch[10]);
       const b2Vec2 reduced(scratch[6] * rhs.x + scratch[7] * rhs.y,
                            scratch[7] * rhs.x + scratch[8] * rhs.y);
       impulse.Set(reduced.x, reduced.y, -limit_impulse);
-      j.impulse += reduced;
+      j.impulse() += reduced;
       limit_impulse = 0.0f;
     } else {
-      j.impulse += b2Vec2(impulse.x, impulse.y);
+      j.impulse() += b2Vec2(impulse.x, impulse.y);
       limit_impulse += impulse.z;
     }
     const b2Vec2 P(impulse.x, impulse.y);
     vA -= mA * P;
-    wA -= iA * (b2Cross(j.rA, P) + impulse.z);
+    wA -= iA * (b2Cross(j.rA(), P) + impulse.z);
     vB += mB * P;
-    wB += iB * (b2Cross(j.rB, P) + impulse.z);
-  } else if (j.limit) {
+    wB += iB * (b2Cross(j.rB(), P) + impulse.z);
+  } else if (j.limit()) {
     b2Mat33 mass;
-    mass.ex.Set(j.K.ex.x, j.K.ex.y, -j.rA.y * iA - j.rB.y * iB);
-    mass.ey.Set(j.K.ey.x, j.K.ey.y, j.rA.x * iA + j.rB.x * iB);
+    mass.ex.Set(j.K().ex.x, j.K().ex.y, -j.rA().y * iA - j.rB().y * iB);
+    mass.ey.Set(j.K().ey.x, j.K().ey.y, j.rA().x * iA + j.rB().x * iB);
     mass.ez.Set(mass.ex.z, mass.ey.z, iA + iB);
 
-    const b2Vec2 Cdot1 = vB + b2Cross(wB, j.rB) - vA - b2Cross(wA, j.rA);
+    const b2Vec2 Cdot1 = vB + b2Cross(wB, j.rB()) - vA - b2Cross(wA, j.rA());
     const float Cdot2 = wB - wA;
     b2Vec3 impulse = -mass.Solve33(b2Vec3(Cdot1.x, Cdot1.y, Cdot2));
 
-    const bool clamp = (j.state == kAtLowerLimit && limit_impulse + impulse.z < 0.0f) ||
-                       (j.state == kAtUpperLimit && limit_impulse + impulse.z > 0.0f);
+    const bool clamp = (j.state() == kAtLowerLimit && limit_impulse + impulse.z < 0.0f) ||
+                       (j.state() == kAtUpperLimit && limit_impulse + impulse.z > 0.0f);
     if (clamp) {
       const b2Vec2 rhs = -Cdot1 + limit_impulse * b2Vec2(mass.ez.x, mass.ez.y);
       const b2Vec2 reduced = mass.Solve22(rhs);
       impulse.Set(reduced.x, reduced.y, -limit_impulse);
-      j.impulse += reduced;
+      j.impulse() += reduced;
       limit_impulse = 0.0f;
     } else {
-      j.impulse += b2Vec2(impulse.x, impulse.y);
+      j.impulse() += b2Vec2(impulse.x, impulse.y);
       limit_impulse += impulse.z;
     }
 
     const b2Vec2 P(impulse.x, impulse.y);
     vA -= mA * P;
-    wA -= iA * (b2Cross(j.rA, P) + impulse.z);
+    wA -= iA * (b2Cross(j.rA(), P) + impulse.z);
     vB += mB * P;
-    wB += iB * (b2Cross(j.rB, P) + impulse.z);
+    wB += iB * (b2Cross(j.rB(), P) + impulse.z);
   } else {
-    const b2Vec2 Cdot = vB + b2Cross(wB, j.rB) - vA - b2Cross(wA, j.rA);
+    const b2Vec2 Cdot = vB + b2Cross(wB, j.rB()) - vA - b2Cross(wA, j.rA());
     const b2Vec2 impulse = scratch != nullptr ? b2Vec2(-(scratch[6] * Cdot.x + scratch[7] * Cdot.y),
                                                        -(scratch[7] * Cdot.x + scratch[8] * Cdot.y))
-                                              : j.K.Solve(-Cdot);
-    j.impulse += impulse;
+                                              : j.K().Solve(-Cdot);
+    j.impulse() += impulse;
     vA -= mA * impulse;
-    wA -= iA * b2Cross(j.rA, impulse);
+    wA -= iA * b2Cross(j.rA(), impulse);
     vB += mB * impulse;
-    wB += iB * b2Cross(j.rB, impulse);
+    wB += iB * b2Cross(j.rB(), impulse);
   }
+}
+
+inline __attribute__((always_inline)) void solve23(Joint23& j, b2Vec2& vA, float& wA, b2Vec2& vB,
+                                                   float& wB) {
+  Joint23Fields view{j};
+  solve23(view, vA, wA, vB, wB);
 }
 
 // Runs `iterations` velocity iterations of two joints that share body A (the lander's hull and

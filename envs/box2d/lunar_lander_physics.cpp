@@ -732,27 +732,31 @@ void b2RevoluteJoint::SolveVelocityConstraints(const b2SolverData& data) {
       if (scratch->solved) return;
     }
   }
-  // One iteration of this joint alone, as Box2D calls it.
-  const bool fixed_rotation = (m_invIA + m_invIB == 0.0f);
-  const auto state = static_cast<int>(m_angle);
-  keel::envs::Joint23Ref j{m_rA,
-                           m_rB,
-                           m_invMassA,
-                           m_invMassB,
-                           m_invIA,
-                           m_invIB,
-                           m_enableMotor && state != kEqualLimits && !fixed_rotation,
-                           m_enableLimit && state != kInactiveLimit && !fixed_rotation,
-                           scratch != nullptr && scratch->group != nullptr,
-                           state,
-                           m_axialMass,
-                           m_motorSpeed,
-                           data.step.dt * m_maxMotorTorque,
-                           scratch != nullptr ? scratch->inverse.data() : nullptr,
-                           m_K,
-                           m_motorImpulse,
-                           m_impulse,
-                           m_lowerImpulse};
+  // One iteration of this joint alone, as Box2D calls it: solve23 on the joint's own members.
+  struct Members {
+    b2RevoluteJoint& r;
+    const b2SolverData& data;
+    const keel::envs::Revolute23Scratch* scratch;
+    bool fixed_rotation() const { return r.m_invIA + r.m_invIB == 0.0f; }
+    int state() const { return static_cast<int>(r.m_angle); }
+    const b2Vec2& rA() const { return r.m_rA; }
+    const b2Vec2& rB() const { return r.m_rB; }
+    float mA() const { return r.m_invMassA; }
+    float mB() const { return r.m_invMassB; }
+    float iA() const { return r.m_invIA; }
+    float iB() const { return r.m_invIB; }
+    bool motor() const { return r.m_enableMotor && state() != kEqualLimits && !fixed_rotation(); }
+    bool limit() const { return r.m_enableLimit && state() != kInactiveLimit && !fixed_rotation(); }
+    bool skip_zero_motor() const { return scratch != nullptr && scratch->group != nullptr; }
+    float axial_mass() const { return r.m_axialMass; }
+    float motor_speed() const { return r.m_motorSpeed; }
+    float max_impulse() const { return data.step.dt * r.m_maxMotorTorque; }
+    const float* inv() const { return scratch != nullptr ? scratch->inverse.data() : nullptr; }
+    const b2Mat22& K() const { return r.m_K; }
+    float& motor_impulse() { return r.m_motorImpulse; }
+    b2Vec2& impulse() { return r.m_impulse; }
+    float& limit_impulse() { return r.m_lowerImpulse; }
+  } j{*this, data, scratch};
   b2Vec2 vA = data.velocities[m_indexA].v;
   float wA = data.velocities[m_indexA].w;
   b2Vec2 vB = data.velocities[m_indexB].v;
