@@ -84,46 +84,34 @@ inline __attribute__((always_inline)) void solve23(J& j, b2Vec2& vA, float& wA, 
 
   const float* scratch = j.inv();
   float& limit_impulse = j.limit_impulse();
-  if (scratch != nullptr && j.limit()) {
-    // 2.3's solve below with the inverses precomputed in InitVelocityConstraints.
-    const b2Vec2 Cdot1 = vB + b2Cross(wB, j.rB()) - vA - b2Cross(wA, j.rA());
-    const float Cdot2 = wB - wA;
-    b2Vec3 impulse(-(scratch[0] * Cdot1.x + scratch[1] * Cdot1.y + scratch[2] * Cdot2),
-                   -(scratch[1] * Cdot1.x + scratch[3] * Cdot1.y + scratch[4] * Cdot2),
-                   -(scratch[2] * Cdot1.x + scratch[4] * Cdot1.y + scratch[5] * Cdot2));
-    const bool clamp = (j.state() == kAtLowerLimit && limit_impulse + impulse.z < 0.0f) ||
-                       (j.state() == kAtUpperLimit && limit_impulse + impulse.z > 0.0f);
-    if (clamp) {
-      const b2Vec2 rhs = -Cdot1 + limit_impulse * b2Vec2(scratch[9], scratch[10]);
-      const b2Vec2 reduced(scratch[6] * rhs.x + scratch[7] * rhs.y,
-                           scratch[7] * rhs.x + scratch[8] * rhs.y);
-      impulse.Set(reduced.x, reduced.y, -limit_impulse);
-      j.impulse() += reduced;
-      limit_impulse = 0.0f;
-    } else {
-      j.impulse() += b2Vec2(impulse.x, impulse.y);
-      limit_impulse += impulse.z;
-    }
-    const b2Vec2 P(impulse.x, impulse.y);
-    vA -= mA * P;
-    wA -= iA * (b2Cross(j.rA(), P) + impulse.z);
-    vB += mB * P;
-    wB += iB * (b2Cross(j.rB(), P) + impulse.z);
-  } else if (j.limit()) {
+  if (j.limit()) {
+    // The point constraint and the limit as one 3x3 block, 2.3's solve; with scratch, the
+    // inverses precomputed in InitVelocityConstraints (c, e: the block's third column).
     b2Mat33 mass;
-    mass.ex.Set(j.K().ex.x, j.K().ex.y, -j.rA().y * iA - j.rB().y * iB);
-    mass.ey.Set(j.K().ey.x, j.K().ey.y, j.rA().x * iA + j.rB().x * iB);
-    mass.ez.Set(mass.ex.z, mass.ey.z, iA + iB);
-
+    b2Vec2 ce;
+    if (scratch == nullptr) {
+      mass.ex.Set(j.K().ex.x, j.K().ex.y, -j.rA().y * iA - j.rB().y * iB);
+      mass.ey.Set(j.K().ey.x, j.K().ey.y, j.rA().x * iA + j.rB().x * iB);
+      mass.ez.Set(mass.ex.z, mass.ey.z, iA + iB);
+      ce.Set(mass.ez.x, mass.ez.y);
+    } else {
+      ce.Set(scratch[9], scratch[10]);
+    }
     const b2Vec2 Cdot1 = vB + b2Cross(wB, j.rB()) - vA - b2Cross(wA, j.rA());
     const float Cdot2 = wB - wA;
-    b2Vec3 impulse = -mass.Solve33(b2Vec3(Cdot1.x, Cdot1.y, Cdot2));
-
+    b2Vec3 impulse =
+        scratch != nullptr
+            ? b2Vec3(-(scratch[0] * Cdot1.x + scratch[1] * Cdot1.y + scratch[2] * Cdot2),
+                     -(scratch[1] * Cdot1.x + scratch[3] * Cdot1.y + scratch[4] * Cdot2),
+                     -(scratch[2] * Cdot1.x + scratch[4] * Cdot1.y + scratch[5] * Cdot2))
+            : -mass.Solve33(b2Vec3(Cdot1.x, Cdot1.y, Cdot2));
     const bool clamp = (j.state() == kAtLowerLimit && limit_impulse + impulse.z < 0.0f) ||
                        (j.state() == kAtUpperLimit && limit_impulse + impulse.z > 0.0f);
     if (clamp) {
-      const b2Vec2 rhs = -Cdot1 + limit_impulse * b2Vec2(mass.ez.x, mass.ez.y);
-      const b2Vec2 reduced = mass.Solve22(rhs);
+      const b2Vec2 rhs = -Cdot1 + limit_impulse * ce;
+      const b2Vec2 reduced = scratch != nullptr ? b2Vec2(scratch[6] * rhs.x + scratch[7] * rhs.y,
+                                                         scratch[7] * rhs.x + scratch[8] * rhs.y)
+                                                : mass.Solve22(rhs);
       impulse.Set(reduced.x, reduced.y, -limit_impulse);
       j.impulse() += reduced;
       limit_impulse = 0.0f;
@@ -131,7 +119,6 @@ inline __attribute__((always_inline)) void solve23(J& j, b2Vec2& vA, float& wA, 
       j.impulse() += b2Vec2(impulse.x, impulse.y);
       limit_impulse += impulse.z;
     }
-
     const b2Vec2 P(impulse.x, impulse.y);
     vA -= mA * P;
     wA -= iA * (b2Cross(j.rA(), P) + impulse.z);
