@@ -164,7 +164,7 @@ JointPlan add_joint(Map& map, const Joint23& jt, int b) {
   return plan;
 }
 
-bool all_lanes(v8si m) {
+bool all_lanes(const v8si& m) {
 #if defined(__AVX__)
   return __builtin_ia32_movmskps256(reinterpret_cast<v8sf>(m)) == 0xff;
 #else
@@ -205,7 +205,10 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
 
   v8sf x0 = {vA.x, vA.y, wA, vB0.x, vB0.y, wB0, vB1.x, vB1.y};
   v8sf x1 = {wB1};
-  v8sf total0 = {}, total1 = {};  // sums of the iterations' starting velocities
+  const v8sf start0 = x0, start1 = x1;
+  // Sums of the iterations' starting velocities less the first's: the impulses are small against
+  // r·x, so their sum is taken as n f(start) + r·(these), not r·(sum of x) + n c.
+  v8sf total0 = {}, total1 = {};
   int n = 0;
   for (; n < count; ++n) {
     const v8sf p[kN][2] = {{c0[0] * x0[0], c1[0] * x0[0]}, {c0[1] * x0[1], c1[1] * x0[1]},
@@ -220,8 +223,8 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
     const v8sf checked = sums + y1;
     if (!all_lanes((checked >= lo) & (checked <= hi))) break;  // leaves a regime (or NaN)
     sums += y1 * acc;
-    total0 += x0;
-    total1 += x1;
+    total0 += x0 - start0;
+    total1 += x1 - start1;
     x0 = y0;
     x1 = y1;
   }
@@ -233,13 +236,17 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
   vB1.Set(x0[6], x0[7]);
   wB1 = x1[0];
   // total1's lanes 1..4 summed check values, not velocities: only its lane 0 is x[8].
-  Vec total;
-  for (int i = 0; i < 8; ++i) total[i] = total0[i];
+  Vec start, total;
+  for (int i = 0; i < 8; ++i) start[i] = start0[i], total[i] = total0[i];
+  start[8] = start1[0];
   total[8] = total1[0];
   const auto summed = [&](const Form& f) {
-    double v = n * f.c;
-    for (int i = 0; i < kN; ++i) v += f.r[i] * total[i];
-    return static_cast<float>(v);
+    double first = f.c, deviations = 0.0;
+    for (int i = 0; i < kN; ++i) {
+      first += f.r[i] * start[i];
+      deviations += f.r[i] * total[i];
+    }
+    return static_cast<float>(n * first + deviations);
   };
   const JointPlan* plans[2] = {&p0, &p1};
   Joint23* joints[2] = {&j0, &j1};

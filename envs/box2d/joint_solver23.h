@@ -143,6 +143,32 @@ inline __attribute__((always_inline)) void solve23(Joint23& j, b2Vec2& vA, float
   solve23(view, vA, wA, vB, wB);
 }
 
+// The 3x3 block [K, e; e^T, iA + iB] (2.3's m_mass, e = (-rA.y iA - rB.y iB, rA.x iA + rB.x iB))
+// and K, inverted once for a step's velocity iterations (singular: zero, as b2Mat33::Solve33 and
+// b2Mat22::Solve then return): out[0..5] the 3x3 inverse's upper triangle by rows, out[6..8] the
+// 2x2's, out[9..10] e (Revolute23Scratch::inverse, Joint23::inv).
+inline void revolute23_inverses(const b2Mat22& K, const b2Vec2& rA, const b2Vec2& rB, float iA,
+                                float iB, float* out) {
+  const float a = K.ex.x, b = K.ey.x, d = K.ey.y;
+  const float c = -rA.y * iA - rB.y * iB, e = rA.x * iA + rB.x * iB, f = iA + iB;
+  const float A11 = d * f - e * e, A12 = c * e - b * f, A13 = b * e - c * d;
+  float det3 = a * A11 + b * A12 + c * A13;
+  if (det3 != 0.0f) det3 = 1.0f / det3;
+  out[0] = det3 * A11;
+  out[1] = det3 * A12;
+  out[2] = det3 * A13;
+  out[3] = det3 * (a * f - c * c);
+  out[4] = det3 * (b * c - a * e);
+  out[5] = det3 * (a * d - b * b);
+  float det2 = a * d - b * b;
+  if (det2 != 0.0f) det2 = 1.0f / det2;
+  out[6] = det2 * d;
+  out[7] = -det2 * b;
+  out[8] = det2 * a;
+  out[9] = c;
+  out[10] = e;
+}
+
 // Runs `iterations` velocity iterations of two joints that share body A (the lander's hull and
 // its legs B0, B1), joint j0 first in each, on velocities and impulses held by the caller; the
 // island has nothing else to solve. See joint_pair23.cpp.

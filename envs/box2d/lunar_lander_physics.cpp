@@ -304,9 +304,11 @@ LanderOutcome LanderSim::physics_step(const LanderCommand& command) {
   steps_in_clear_air_ += clear ? 1 : 0;
   world_->Step(static_cast<float>(1.0 / kFps), clear ? 1 : kVelocityIterations,
                kPositionIterations);
-  if (clear && (lander_->GetContactList() != nullptr || legs_[0]->GetContactList() != nullptr ||
-                legs_[1]->GetContactList() != nullptr))
-    ++joint_group_.missed;  // a contact was made after all (SolveTOI had one iteration for it)
+  // A contact in the island, or one made at the end of the step (SolveTOI had one iteration for
+  // it): the bound failed. Counted (tests require none); the step cannot be taken back.
+  if (clear && (joint_group_.missed_now || lander_->GetContactList() != nullptr ||
+                legs_[0]->GetContactList() != nullptr || legs_[1]->GetContactList() != nullptr))
+    ++joint_group_.missed;
   compute_state();
 
   const auto& s = state_;
@@ -336,12 +338,13 @@ LanderOutcome LanderSim::physics_step(const LanderCommand& command) {
 // that Box2D's count of velocity iterations matters to nothing but the leg joints (the island's
 // loop over joints and contacts, and SolveTOI's sub-steps, which need a contact). No contact of
 // the hull or legs exists now (Box2D keeps one for every pair of overlapping fat AABBs), and none
-// can be made at the end of the step: a moved proxy's new fat AABB reaches at most 0.1 m
-// (b2_aabbExtension) plus twice its displacement (b2_aabbMultiplier) beyond the swept shape, so
-// three times the step's largest vertex displacement below the bodies' current AABBs, and a
-// terrain edge's fat AABB 0.11 m above it. The displacement is bounded generously: three times the
-// fastest vertex's speed now (the joints trade momentum between hull and legs within the step),
-// plus 2 m/s, gravity and wind.
+// can be made at the end of the step: a re-inserted proxy's fat AABB reaches b2_aabbExtension plus
+// b2_aabbMultiplier (4 in 2.4.1) times its displacement beyond the swept shape, so (1 + 4) times
+// the step's largest vertex displacement below the bodies' current AABBs, and a terrain edge's fat
+// AABB b2_aabbExtension + b2_polygonRadius above it. The displacement is bounded generously: three
+// times the fastest vertex's speed now (the joints trade momentum between hull and legs within the
+// step), plus 2 m/s, gravity and wind. Not the episode's first (reset) step, whose initial push is
+// a pending force.
 bool LanderSim::in_clear_air() const {
   constexpr double kReach = 0.8;  // farthest vertex of the hull or a leg from its origin, m
   const double dt = 1.0 / kFps;
@@ -357,11 +360,13 @@ bool LanderSim::in_clear_air() const {
     speed = std::max(speed, static_cast<double>(b->GetLinearVelocity().Length()) +
                                 std::abs(b->GetAngularVelocity()) * kReach);
   }
+  if (!has_prev_shaping_) return false;  // the reset step: the initial push is still to come
   double kick = std::abs(config_.gravity) * dt + 2.0;
   if (config_.enable_wind)
     kick += dt * (std::abs(config_.wind_power) / lander_->GetMass() +
                   std::abs(config_.turbulence_power) * kReach / lander_->GetInertia());
-  const double reach = 3.0 * dt * (3.0 * speed + kick) + 0.21 + 0.05;
+  const double reach = (1.0 + b2_aabbMultiplier) * dt * (3.0 * speed + kick) +
+                       2.0 * b2_aabbExtension + b2_polygonRadius + 0.05;
   const double floor = low - reach, from = left - reach, to = right + reach;
   if (floor <= 0.0) return false;  // the moon's bottom edge, y = 0 across the viewport
   for (int i = 0; i < kChunks - 1; ++i) {
@@ -564,31 +569,11 @@ void b2RevoluteJoint::InitVelocityConstraints(const b2SolverData& data) {
   if (m_axialMass > 0.0f) m_axialMass = 1.0f / m_axialMass;
 
   if (auto* joint_scratch = reinterpret_cast<keel::envs::Revolute23Scratch*>(m_userData.pointer)) {
-    float* scratch = joint_scratch->inverse.data();
     joint_scratch->solved = false;
     if (keel::envs::Revolute23Group* group = joint_scratch->group;
         group != nullptr && group->seen < keel::envs::Revolute23Group::kMaxJoints)
       group->order[group->seen++] = this;
-    // The 3x3 block [K, e; e^T, iA + iB] (2.3's m_mass) and K, inverted once for the step's
-    // velocity iterations (singular: zero, as b2Mat33::Solve33 / b2Mat22::Solve then return).
-    const float a = m_K.ex.x, b = m_K.ey.x, d = m_K.ey.y;
-    const float c = -m_rA.y * iA - m_rB.y * iB, e = m_rA.x * iA + m_rB.x * iB, f = iA + iB;
-    const float A11 = d * f - e * e, A12 = c * e - b * f, A13 = b * e - c * d;
-    float det3 = a * A11 + b * A12 + c * A13;
-    if (det3 != 0.0f) det3 = 1.0f / det3;
-    scratch[0] = det3 * A11;
-    scratch[1] = det3 * A12;
-    scratch[2] = det3 * A13;
-    scratch[3] = det3 * (a * f - c * c);
-    scratch[4] = det3 * (b * c - a * e);
-    scratch[5] = det3 * (a * d - b * b);
-    float det2 = a * d - b * b;
-    if (det2 != 0.0f) det2 = 1.0f / det2;
-    scratch[6] = det2 * d;
-    scratch[7] = -det2 * b;
-    scratch[8] = det2 * a;
-    scratch[9] = c;
-    scratch[10] = e;
+    keel::envs::revolute23_inverses(m_K, m_rA, m_rB, iA, iB, joint_scratch->inverse.data());
   }
   if (!m_enableMotor || fixed_rotation) m_motorImpulse = 0.0f;
 
@@ -697,7 +682,7 @@ void b2RevoluteJoint::SolveVelocityConstraints(const b2SolverData& data) {
               j0.m_indexB != j1.m_indexB && j0.m_indexA != j0.m_indexB &&
               j1.m_indexA != j1.m_indexB && !has_island_contact(j0.m_bodyA) &&
               !has_island_contact(j0.m_bodyB) && !has_island_contact(j1.m_bodyB))) {
-          if (group.iterations > 0) ++group.missed;
+          group.missed_now = group.iterations > 0;
           return false;
         }
         Joint23 s0 = load(j0), s1 = load(j1);

@@ -28,10 +28,12 @@ struct Revolute23Group {
   // > 0: the sim stepped the world with one velocity iteration, having checked that no contact
   // can take part in the step (LanderSim::in_clear_air); the group runs this many itself.
   int iterations = 0;
-  long long missed = 0;  // such steps whose island was not the group's alone (must stay 0)
-  void begin_step() {    // called by the sim before each world step
+  bool missed_now = false;  // this step: such a step found the island not the group's alone
+  long long missed = 0;     // such steps (LanderSim counts them; must stay 0)
+  void begin_step() {       // called by the sim before each world step
     seen = 0;
     state = 0;
+    missed_now = false;
   }
 };
 

@@ -1,14 +1,18 @@
 // Unit tests of the Box2D envs: registration and parameters, determinism, exact state round trips,
 // the heuristics, terrain generation, and stepping in parallel threads.
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "core/error.h"
 #include "envs/box2d/bipedal_walker.h"
+#include "envs/box2d/joint_solver23.h"
 #include "envs/box2d/lunar_lander.h"
 #include "envs/box2d/lunar_lander_physics.h"
 #include "envs/policy.h"
@@ -155,6 +159,82 @@ TEST(Box2dEnvs, LanderClearAirStepsMatchFullSteps) {
     clear += fast.steps_in_clear_air();
   }
   EXPECT_GT(clear, steps / 5) << clear << " of " << steps << " steps in clear air";
+}
+
+// The linear map against Box2D 2.3's Gauss-Seidel on plain data, every regime mixed at random:
+// all nine velocities and every joint's accumulated impulses (warm starting) after 180 iterations.
+TEST(Box2dEnvs, JointPairLinearSolveMatchesGaussSeidelInEveryRegime) {
+  Rng rng(2026);
+  const auto joint = [&](double side) {
+    Joint23 j{};
+    j.rA.Set(static_cast<float>(rng.uniform(-0.1, 0.1)),
+             static_cast<float>(rng.uniform(-0.2, 0.0)));
+    j.rB.Set(static_cast<float>(side * rng.uniform(0.5, 0.8)),
+             static_cast<float>(rng.uniform(0.4, 0.7)));
+    j.mA = 1.0f / 4.8f, j.iA = 1.0f / 1.4f;       // hull
+    j.mB = 1.0f / 0.071f, j.iB = 1.0f / 0.0018f;  // leg
+    j.K.ex.x = j.mA + j.mB + j.rA.y * j.rA.y * j.iA + j.rB.y * j.rB.y * j.iB;
+    j.K.ey.x = -j.rA.y * j.rA.x * j.iA - j.rB.y * j.rB.x * j.iB;
+    j.K.ex.y = j.K.ey.x;
+    j.K.ey.y = j.mA + j.mB + j.rA.x * j.rA.x * j.iA + j.rB.x * j.rB.x * j.iB;
+    j.axial_mass = 1.0f / (j.iA + j.iB);
+    j.motor = true;
+    j.skip_zero_motor = true;
+    j.motor_speed = static_cast<float>(0.3 * side);
+    j.max_impulse = 0.02f * 40.0f;
+    const double m = rng.uniform(0.0, 1.0);
+    j.motor_impulse = m < 0.4   ? j.max_impulse
+                      : m < 0.6 ? -j.max_impulse
+                                : static_cast<float>(rng.uniform(-0.5, 0.5));
+    const double l = rng.uniform(0.0, 1.0);
+    j.state = l < 0.3 ? kInactiveLimit : l < 0.65 ? kAtLowerLimit : kAtUpperLimit;
+    j.limit = j.state != kInactiveLimit;
+    j.limit_impulse =
+        !j.limit || rng.uniform(0.0, 1.0) < 0.3
+            ? 0.0f
+            : static_cast<float>((j.state == kAtLowerLimit ? 1 : -1) * rng.uniform(0.0, 0.3));
+    j.impulse.Set(static_cast<float>(rng.uniform(-1, 1)), static_cast<float>(rng.uniform(-1, 1)));
+    return j;
+  };
+  std::array<float, 11> inv0{}, inv1{};
+  double worst_v = 0.0, worst_impulse = 0.0;
+  for (int trial = 0; trial < 400; ++trial) {
+    Joint23 a0 = joint(-1.0), a1 = joint(1.0);
+    revolute23_inverses(a0.K, a0.rA, a0.rB, a0.iA, a0.iB, inv0.data());
+    revolute23_inverses(a1.K, a1.rA, a1.rB, a1.iA, a1.iB, inv1.data());
+    a0.inv = inv0.data(), a1.inv = inv1.data();
+    std::array<float, 9> v{};
+    for (float& x : v) x = static_cast<float>(rng.uniform(-3.0, 3.0));
+    Joint23 b0 = a0, b1 = a1;
+    std::array<float, 9> w = v;
+    // Gauss-Seidel as Box2D runs it.
+    b2Vec2 vA(v[0], v[1]), vB0(v[3], v[4]), vB1(v[6], v[7]);
+    for (int i = 0; i < 180; ++i) {
+      solve23(a0, vA, v[2], vB0, v[5]);
+      solve23(a1, vA, v[2], vB1, v[8]);
+    }
+    const std::array<float, 9> gs = {vA.x, vA.y, v[2], vB0.x, vB0.y, v[5], vB1.x, vB1.y, v[8]};
+    b2Vec2 uA(w[0], w[1]), uB0(w[3], w[4]), uB1(w[6], w[7]);
+    solve_joint_pair23(b0, b1, uA, w[2], uB0, w[5], uB1, w[8], 180);
+    const std::array<float, 9> lin = {uA.x, uA.y, w[2], uB0.x, uB0.y, w[5], uB1.x, uB1.y, w[8]};
+    for (int i = 0; i < 9; ++i) {
+      const double d = std::abs(gs[i] - lin[i]) / (1.0 + std::abs(gs[i]));
+      worst_v = std::max(worst_v, d);
+      ASSERT_LT(d, 2e-4) << "trial " << trial << " velocity " << i;
+    }
+    for (const auto& [g, l] : {std::pair{&a0, &b0}, std::pair{&a1, &b1}}) {
+      const float gi[4] = {g->motor_impulse, g->impulse.x, g->impulse.y, g->limit_impulse};
+      const float li[4] = {l->motor_impulse, l->impulse.x, l->impulse.y, l->limit_impulse};
+      for (int k = 0; k < 4; ++k) {
+        const double d = std::abs(gi[k] - li[k]) / (0.01 + std::abs(gi[k]));
+        worst_impulse = std::max(worst_impulse, d);
+        ASSERT_LT(d, 5e-3) << "trial " << trial << " impulse " << k << ": " << gi[k] << " vs "
+                           << li[k];
+      }
+    }
+  }
+  RecordProperty("worst_velocity", std::to_string(worst_v));
+  RecordProperty("worst_impulse", std::to_string(worst_impulse));
 }
 
 // A world step does not read the clock for Box2D's profile (b2Timer is replaced by a no-op).
