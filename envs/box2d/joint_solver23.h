@@ -137,6 +137,31 @@ inline __attribute__((always_inline)) void solve23(J& j, b2Vec2& vA, float& wA, 
   }
 }
 
+// A Joint23 holding a copy of what `view` (a type solve23 reads) gives.
+template <class J>
+Joint23 copy_of(J& view) {
+  Joint23 j;
+  j.rA = view.rA();
+  j.rB = view.rB();
+  j.mA = view.mA();
+  j.mB = view.mB();
+  j.iA = view.iA();
+  j.iB = view.iB();
+  j.motor = view.motor();
+  j.limit = view.limit();
+  j.skip_zero_motor = view.skip_zero_motor();
+  j.state = view.state();
+  j.axial_mass = view.axial_mass();
+  j.motor_speed = view.motor_speed();
+  j.max_impulse = view.max_impulse();
+  j.inv = view.inv();
+  j.K = view.K();
+  j.motor_impulse = view.motor_impulse();
+  j.impulse = view.impulse();
+  j.limit_impulse = view.limit_impulse();
+  return j;
+}
+
 inline __attribute__((always_inline)) void solve23(Joint23& j, b2Vec2& vA, float& wA, b2Vec2& vB,
                                                    float& wB) {
   Joint23Fields view{j};

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <mutex>
+#include <utility>
 
 #include <box2d/box2d.h>
 
@@ -189,7 +190,6 @@ void LanderSim::build_world() {
   lander_->ApplyForceToCenter(
       b2Vec2(static_cast<float>(initial_force_[0]), static_cast<float>(initial_force_[1])), true);
 
-  joint_group_.size = 2;
   for (int k = 0; k < 2; ++k) {
     const double i = k == 0 ? -1.0 : 1.0;
     joint_scratch_[k].group = &joint_group_;
@@ -571,7 +571,7 @@ void b2RevoluteJoint::InitVelocityConstraints(const b2SolverData& data) {
   if (auto* joint_scratch = reinterpret_cast<keel::envs::Revolute23Scratch*>(m_userData.pointer)) {
     joint_scratch->solved = false;
     if (keel::envs::Revolute23Group* group = joint_scratch->group;
-        group != nullptr && group->seen < keel::envs::Revolute23Group::kMaxJoints)
+        group != nullptr && group->seen < keel::envs::Revolute23Group::kJoints)
       group->order[group->seen++] = this;
     keel::envs::revolute23_inverses(m_K, m_rA, m_rB, iA, iB, joint_scratch->inverse.data());
   }
@@ -633,91 +633,7 @@ bool has_island_contact(b2Body* body) {
 }  // namespace
 
 void b2RevoluteJoint::SolveVelocityConstraints(const b2SolverData& data) {
-  auto* scratch = reinterpret_cast<keel::envs::Revolute23Scratch*>(m_userData.pointer);
-  if (scratch != nullptr && scratch->group != nullptr) {
-    if (scratch->solved) return;  // done by the group's first call this step
-    if (scratch->group->state == 0) {
-      // Every iteration of the group's two joints, when their island is the lander in flight:
-      // the hull (body A of both joints) and two legs, no contact. False (nothing done) otherwise.
-      const auto solve_group =
-          [ this, &data ](keel::envs::Revolute23Group & group) __attribute__((noinline)) {
-        const auto load = [&data](b2RevoluteJoint & r) __attribute__((always_inline)) {
-          auto* own = reinterpret_cast<keel::envs::Revolute23Scratch*>(r.m_userData.pointer);
-          const bool fixed_rotation = (r.m_invIA + r.m_invIB == 0.0f);
-          const auto state = static_cast<int>(r.m_angle);
-          Joint23 j;
-          j.rA = r.m_rA;
-          j.rB = r.m_rB;
-          j.mA = r.m_invMassA;
-          j.mB = r.m_invMassB;
-          j.iA = r.m_invIA;
-          j.iB = r.m_invIB;
-          j.motor = r.m_enableMotor && state != kEqualLimits && !fixed_rotation;
-          j.limit = r.m_enableLimit && state != kInactiveLimit && !fixed_rotation;
-          j.skip_zero_motor = own != nullptr && own->group != nullptr;
-          j.state = state;
-          j.axial_mass = r.m_axialMass;
-          j.motor_speed = r.m_motorSpeed;
-          j.max_impulse = data.step.dt * r.m_maxMotorTorque;
-          j.inv = own != nullptr ? own->inverse.data() : nullptr;
-          j.K = r.m_K;
-          j.motor_impulse = r.m_motorImpulse;
-          j.impulse = r.m_impulse;
-          j.limit_impulse = r.m_lowerImpulse;
-          return j;
-        };
-        const auto store =
-            [](b2RevoluteJoint & r, const Joint23& j) __attribute__((always_inline)) {
-          r.m_motorImpulse = j.motor_impulse;
-          r.m_impulse = j.impulse;
-          r.m_lowerImpulse = j.limit_impulse;
-        };
-
-        auto& j0 = *static_cast<b2RevoluteJoint*>(group.order[0]);
-        auto& j1 = *static_cast<b2RevoluteJoint*>(group.order[1]);
-        const int32 iterations =
-            group.iterations > 0 ? group.iterations : data.step.velocityIterations;
-        if (!(group.mode != keel::envs::Revolute23Group::kJointByJoint && group.size == 2 &&
-              group.seen == 2 && this == &j0 && j0.m_indexA == j1.m_indexA &&
-              j0.m_indexB != j1.m_indexB && j0.m_indexA != j0.m_indexB &&
-              j1.m_indexA != j1.m_indexB && !has_island_contact(j0.m_bodyA) &&
-              !has_island_contact(j0.m_bodyB) && !has_island_contact(j1.m_bodyB))) {
-          group.missed_now = group.iterations > 0;
-          return false;
-        }
-        Joint23 s0 = load(j0), s1 = load(j1);
-        b2Vec2 vA = data.velocities[j0.m_indexA].v;
-        float wA = data.velocities[j0.m_indexA].w;
-        b2Vec2 vB0 = data.velocities[j0.m_indexB].v;
-        float wB0 = data.velocities[j0.m_indexB].w;
-        b2Vec2 vB1 = data.velocities[j1.m_indexB].v;
-        float wB1 = data.velocities[j1.m_indexB].w;
-        if (group.mode == keel::envs::Revolute23Group::kTogetherLinear) {
-          keel::envs::solve_joint_pair23(s0, s1, vA, wA, vB0, wB0, vB1, wB1, iterations);
-        } else {
-          for (int32 i = 0; i < iterations; ++i) {
-            solve23(s0, vA, wA, vB0, wB0);
-            solve23(s1, vA, wA, vB1, wB1);
-          }
-        }
-        data.velocities[j0.m_indexA].v = vA;
-        data.velocities[j0.m_indexA].w = wA;
-        data.velocities[j0.m_indexB].v = vB0;
-        data.velocities[j0.m_indexB].w = wB0;
-        data.velocities[j1.m_indexB].v = vB1;
-        data.velocities[j1.m_indexB].w = wB1;
-        store(j0, s0);
-        store(j1, s1);
-        reinterpret_cast<keel::envs::Revolute23Scratch*>(j0.m_userData.pointer)->solved = true;
-        reinterpret_cast<keel::envs::Revolute23Scratch*>(j1.m_userData.pointer)->solved = true;
-        ++group.steps_solved_at_once;
-        return true;
-      };
-      scratch->group->state = solve_group(*scratch->group) ? 1 : 2;
-      if (scratch->solved) return;
-    }
-  }
-  // One iteration of this joint alone, as Box2D calls it: solve23 on the joint's own members.
+  // solve23's view of a joint's own members (see joint_solver23.h).
   struct Members {
     b2RevoluteJoint& r;
     const b2SolverData& data;
@@ -741,7 +657,69 @@ void b2RevoluteJoint::SolveVelocityConstraints(const b2SolverData& data) {
     float& motor_impulse() { return r.m_motorImpulse; }
     b2Vec2& impulse() { return r.m_impulse; }
     float& limit_impulse() { return r.m_lowerImpulse; }
-  } j{*this, data, scratch};
+  };
+  const auto scratch_of = [](const b2RevoluteJoint& r) {
+    return reinterpret_cast<keel::envs::Revolute23Scratch*>(r.m_userData.pointer);
+  };
+
+  keel::envs::Revolute23Scratch* scratch = scratch_of(*this);
+  if (scratch != nullptr && scratch->group != nullptr) {
+    if (scratch->solved) return;  // done by the group's first call this step
+    if (!scratch->group->tried) {
+      // Every iteration of the group's two joints, when their island is the lander in flight:
+      // the hull (body A of both joints) and two legs, no contact. False (nothing done) otherwise.
+      const auto solve_group = [ this, &data, &scratch_of ](keel::envs::Revolute23Group & group)
+          __attribute__((noinline)) {
+        auto& j0 = *static_cast<b2RevoluteJoint*>(group.order[0]);
+        auto& j1 = *static_cast<b2RevoluteJoint*>(group.order[1]);
+        const int32 iterations =
+            group.iterations > 0 ? group.iterations : data.step.velocityIterations;
+        if (!(group.mode != keel::envs::Revolute23Group::kJointByJoint &&
+              group.seen == keel::envs::Revolute23Group::kJoints && this == &j0 &&
+              j0.m_indexA == j1.m_indexA && j0.m_indexB != j1.m_indexB &&
+              j0.m_indexA != j0.m_indexB && j1.m_indexA != j1.m_indexB &&
+              !has_island_contact(j0.m_bodyA) && !has_island_contact(j0.m_bodyB) &&
+              !has_island_contact(j1.m_bodyB))) {
+          group.missed_now = group.iterations > 0;
+          return false;
+        }
+        Members m0{j0, data, scratch_of(j0)}, m1{j1, data, scratch_of(j1)};
+        Joint23 s0 = keel::envs::copy_of(m0), s1 = keel::envs::copy_of(m1);
+        b2Vec2 vA = data.velocities[j0.m_indexA].v;
+        float wA = data.velocities[j0.m_indexA].w;
+        b2Vec2 vB0 = data.velocities[j0.m_indexB].v;
+        float wB0 = data.velocities[j0.m_indexB].w;
+        b2Vec2 vB1 = data.velocities[j1.m_indexB].v;
+        float wB1 = data.velocities[j1.m_indexB].w;
+        if (group.mode == keel::envs::Revolute23Group::kTogetherLinear) {
+          keel::envs::solve_joint_pair23(s0, s1, vA, wA, vB0, wB0, vB1, wB1, iterations);
+        } else {
+          for (int32 i = 0; i < iterations; ++i) {
+            solve23(s0, vA, wA, vB0, wB0);
+            solve23(s1, vA, wA, vB1, wB1);
+          }
+        }
+        data.velocities[j0.m_indexA].v = vA;
+        data.velocities[j0.m_indexA].w = wA;
+        data.velocities[j0.m_indexB].v = vB0;
+        data.velocities[j0.m_indexB].w = wB0;
+        data.velocities[j1.m_indexB].v = vB1;
+        data.velocities[j1.m_indexB].w = wB1;
+        for (auto [m, s] : {std::pair{&m0, &s0}, std::pair{&m1, &s1}}) {
+          m->motor_impulse() = s->motor_impulse;
+          m->impulse() = s->impulse;
+          m->limit_impulse() = s->limit_impulse;
+          scratch_of(m->r)->solved = true;
+        }
+        ++group.steps_solved_at_once;
+        return true;
+      };
+      scratch->group->tried = true;
+      if (solve_group(*scratch->group)) return;
+    }
+  }
+  // One iteration of this joint alone, as Box2D calls it: solve23 on the joint's own members.
+  Members j{*this, data, scratch};
   b2Vec2 vA = data.velocities[m_indexA].v;
   float wA = data.velocities[m_indexA].w;
   b2Vec2 vB = data.velocities[m_indexB].v;

@@ -9,15 +9,13 @@ namespace keel::envs {
 // The joints of one sim that always share an island (the lander's two legs). The island
 // initialises its joints in its own order before the velocity iterations; when that island has
 // no touching contact (the lander in flight), the first velocity solve runs every iteration of
-// every joint of the group at once, in that order, with the bodies' velocities kept in
-// registers, and the island's remaining calls return at once: the same arithmetic in the same
-// order as Box2D's loop of per-joint calls, so the same result bit for bit.
+// both joints at once, in that order, with the bodies' velocities kept in registers (as Mode
+// says how), and the island's remaining calls return at once.
 struct Revolute23Group {
-  static constexpr int kMaxJoints = 2;
-  int size = 0;                           // joints in the group
-  int seen = 0;                           // of them initialised in this world step
-  int state = 0;                          // 0 collecting, 1 solved at once, 2 joint by joint
-  std::array<void*, kMaxJoints> order{};  // b2RevoluteJoint*, in island order
+  static constexpr int kJoints = 2;
+  int seen = 0;                        // joints initialised in this world step
+  bool tried = false;                  // this step's first velocity solve decided how to solve
+  std::array<void*, kJoints> order{};  // b2RevoluteJoint*, in island order
   // How the group's joints are solved while their island has no contact: each iteration of each
   // joint in its own call, as Box2D calls them; every iteration in the group's first call, the
   // same arithmetic (bit for bit); or that call with the iterations that keep each joint's motor
@@ -32,7 +30,7 @@ struct Revolute23Group {
   long long missed = 0;     // such steps (LanderSim counts them; must stay 0)
   void begin_step() {       // called by the sim before each world step
     seen = 0;
-    state = 0;
+    tried = false;
     missed_now = false;
   }
 };

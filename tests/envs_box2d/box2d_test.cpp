@@ -134,14 +134,11 @@ TEST(Box2dEnvs, LanderClearAirStepsMatchFullSteps) {
         const auto& s = full.state();
         LanderCommand c;
         if (heuristic) {
-          // Gymnasium's landing heuristic (continuous), inline: land, then hold.
-          double angle_targ = std::clamp(s[0] * 0.5 + s[2] * 1.0, -0.4, 0.4);
-          double hover_targ = 0.55 * std::abs(s[0]);
-          double angle_todo = (angle_targ - s[4]) * 0.5 - s[5] * 1.0;
-          double hover_todo = (hover_targ - s[1]) * 0.5 - s[3] * 0.5;
-          if (s[6] > 0 || s[7] > 0) angle_todo = 0, hover_todo = -s[3] * 0.5;
-          c = LanderSim::decode_continuous(static_cast<float>(hover_todo * 20 - 1),
-                                           static_cast<float>(-angle_todo * 20));
+          std::array<float, LanderSim::kStateDim> obs;
+          std::copy(s.begin(), s.end(), obs.begin());
+          float throttle[2];
+          lander_heuristic_continuous(obs, throttle);
+          c = LanderSim::decode_continuous(throttle[0], throttle[1]);
         } else {
           c = LanderSim::decode_continuous(static_cast<float>(actions.uniform(-1.0, 1.0)),
                                            static_cast<float>(actions.uniform(-1.0, 1.0)));
