@@ -7,8 +7,8 @@ namespace keel::envs {
 namespace {
 Space lander_observation_space() {
   const float pi = static_cast<float>(M_PI);
-  return Space::box({-1.5f, -1.5f, -5.0f, -5.0f, -pi, -5.0f, -0.0f, -0.0f},
-                    {1.5f, 1.5f, 5.0f, 5.0f, pi, 5.0f, 1.0f, 1.0f});
+  return Space::box({-2.5f, -2.5f, -10.0f, -10.0f, -2 * pi, -10.0f, -0.0f, -0.0f},
+                    {2.5f, 2.5f, 10.0f, 10.0f, 2 * pi, 10.0f, 1.0f, 1.0f});
 }
 }  // namespace
 

@@ -249,6 +249,12 @@ TEST(Box2dEnvs, AreRegisteredWithTheirSpacesAndLimits) {
   EXPECT_EQ(lander->action_space().n(), 4);
   EXPECT_EQ(lander->observation_space().flat_size(), 8);
   EXPECT_EQ(lander->max_episode_steps(), 1000);
+  // Gymnasium's v3 bounds (v2's were ±1.5, ±5, ±π): observations are clipped to them.
+  const float two_pi = static_cast<float>(2 * M_PI);
+  EXPECT_EQ(lander->observation_space().high(),
+            (std::vector<float>{2.5f, 2.5f, 10.0f, 10.0f, two_pi, 10.0f, 1.0f, 1.0f}));
+  EXPECT_EQ(lander->observation_space().low(),
+            (std::vector<float>{-2.5f, -2.5f, -10.0f, -10.0f, -two_pi, -10.0f, 0.0f, 0.0f}));
   auto cont = make_env("LunarLander-v3", Json{{"continuous", true}});
   EXPECT_EQ(cont->action_space().flat_size(), 2);
   EXPECT_EQ(cont->id(), "LunarLander-v3");
