@@ -1,5 +1,6 @@
 #include "envs/vector_env.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -88,10 +89,54 @@ void VectorEnv::step_one(int i, const StepResult& r) {
   std::memcpy(obs_.col(i).data(), o.data(), sizeof(float) * o.size());
 }
 
+void VectorEnv::plan_claims(int ways) {
+  const int n = num_envs();
+  if (static_cast<int>(cost_.size()) != n) cost_.assign(n, 0.0f);
+  claims_.resize(n);
+  for (int i = 0; i < n; ++i) claims_[i] = i;
+  // Insertion sorts (no allocation; the lists are short): [begin, end) by cost, dearest first when
+  // `dearest_first`.
+  const auto sort = [&](int begin, int end, bool dearest_first) {
+    for (int k = begin + 1; k < end; ++k) {
+      const int i = claims_[k];
+      int j = k;
+      for (; j > begin &&
+             (dearest_first ? cost_[claims_[j - 1]] < cost_[i] : cost_[claims_[j - 1]] > cost_[i]);
+           --j)
+        claims_[j] = claims_[j - 1];
+      claims_[j] = i;
+    }
+  };
+  if (ways == 2) {
+    sort(0, n / 2, true);
+    sort(n / 2, n, false);
+  } else {
+    sort(0, n, false);  // claimed from the back: the dearest last
+  }
+}
+
 template <class StepFn>
 void VectorEnv::step_all(StepFn&& fn) {
   const int n = num_envs();
-  if (parallel_) {
+  if (parallel_ && pool_) {
+    // Envs are claimed one at a time, in an order from their last step's cost. With two ways the
+    // caller owns the first half of the envs and the worker the second: each takes its own from
+    // the most to the least expensive, then the other's from its cheapest, the two meeting in the
+    // middle of one list. So an env mostly stays on one core (its world in that core's cache),
+    // and neither thread idles while the other has more than one env left. With more ways all
+    // claim from one list, the most expensive first.
+    plan_claims(pool_->ways());
+    std::atomic<int> left{n};
+    const int ways = pool_->ways();
+    pool_->run([&](int way) {
+      for (int k = 0, c; (c = left.fetch_sub(1, std::memory_order_relaxed)) > 0; ++k) {
+        const int i = ways == 2 ? claims_[way == 0 ? k : n - 1 - k] : claims_[c - 1];
+        const auto t0 = std::chrono::steady_clock::now();
+        step_one(i, fn(i));
+        cost_[i] = std::chrono::duration<float>(std::chrono::steady_clock::now() - t0).count();
+      }
+    });
+  } else if (parallel_) {
     tbb::parallel_for(tbb::blocked_range<int>(0, n), [&](const tbb::blocked_range<int>& r) {
       for (int i = r.begin(); i < r.end(); ++i) step_one(i, fn(i));
     });

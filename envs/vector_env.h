@@ -4,8 +4,9 @@
 // final_observations() keeps the last observation of the finished one for bootstrapping, and
 // terminated()/truncated() say how it ended. Env i is seeded from Rng::derive_seed(seed, "env", i).
 //
-// Stepping runs on TBB when one env step is expensive enough to pay for a task (decided by timing
-// the first steps, or forced by the mode); serial and parallel give bit-identical results.
+// Stepping runs in parallel when one env step is expensive enough to pay for a task (decided by
+// timing the first steps, or forced by the mode): on the WorkPool given by set_pool (the runtime's
+// spinning threads), else on TBB. Serial and parallel give bit-identical results.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <Eigen/Core>
 
 #include "core/json_fwd.h"
+#include "core/work_pool.h"
 #include "envs/env.h"
 
 namespace keel::envs {
@@ -68,6 +70,9 @@ class VectorEnv {
   // curricula and per-episode randomization. The spaces must not change (keel::Error otherwise).
   void set_params(int i, const Json& params, bool at_next_reset);
 
+  // Parallel steps run on `pool` (not owned; null: TBB). Its threads claim envs one at a time.
+  void set_pool(WorkPool* pool) { pool_ = pool; }
+
   Env& env(int i) { return *envs_[i]; }
   bool parallel() const { return parallel_; }
   VectorMode mode() const { return mode_; }
@@ -76,10 +81,14 @@ class VectorEnv {
   template <class StepFn>
   void step_all(StepFn&& fn);
   void step_one(int i, const StepResult& r);
+  void plan_claims(int ways);
   void rebuild(int i);
 
   std::vector<std::unique_ptr<Env>> envs_;
   VectorMode mode_;
+  WorkPool* pool_ = nullptr;
+  std::vector<int> claims_;  // parallel steps on the pool: the order envs are claimed in
+  std::vector<float> cost_;  // each env's last parallel step, seconds
   bool parallel_ = false;
   int timed_steps_ = 0;
   double timed_seconds_ = 0.0;

@@ -17,17 +17,13 @@
 
 #include <Eigen/Core>
 
+#include "core/work_pool.h"
 #include "nn/gemm.h"
 
 namespace keel::nn {
 
-class ProductPool {
- public:
-  virtual ~ProductPool() = default;
-  virtual int ways() const = 0;
-  // Runs task(0) … task(ways() − 1), possibly at once; returns when all have finished.
-  virtual void run(const std::function<void(int)>& task) = 0;
-};
+// The pool a learner's products are split on (core/work_pool.h; runtime::LearnerPool).
+using ProductPool = keel::WorkPool;
 
 // The calling thread's pool, or null.
 ProductPool* product_pool();

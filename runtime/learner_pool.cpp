@@ -1,5 +1,6 @@
 #include "runtime/learner_pool.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <exception>
@@ -117,6 +118,10 @@ void LearnerPool::run(const std::function<void(int)>& task) {
 
 std::unique_ptr<LearnerPool> make_learner_pool(int threads) {
   return threads > 1 ? std::make_unique<LearnerPool>(threads) : nullptr;
+}
+
+int hardware_threads() {
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 }  // namespace keel::runtime

@@ -1,4 +1,5 @@
-// LearnerPool: the learner's extra threads for its large matrix products (nn/product.h).
+// LearnerPool: the learner's extra threads for its large matrix products (nn/product.h), and
+// the threads of a synchronous run's parallel env steps (envs::VectorEnv::set_pool).
 //
 // `runtime.learner_threads: N` gives the learner a pool of N ways: N − 1 threads of its own that
 // spin briefly between blocks and then sleep. The training loops install it on the learner
@@ -12,6 +13,7 @@
 #include <functional>
 #include <memory>
 
+#include "envs/vector_env.h"
 #include "nn/product.h"
 
 namespace keel::runtime {
@@ -31,5 +33,20 @@ class LearnerPool final : public nn::ProductPool {
 
 // A pool for `threads` > 1, else null (products stay on the calling thread).
 std::unique_ptr<LearnerPool> make_learner_pool(int threads);
+
+// The machine's hardware threads (at least 1).
+int hardware_threads();
+
+// Hands `pool` (or null) to a VectorEnv for its parallel steps for the guard's lifetime.
+class ScopedStepPool {
+ public:
+  ScopedStepPool(envs::VectorEnv& envs, WorkPool* pool) : envs_(envs) { envs_.set_pool(pool); }
+  ~ScopedStepPool() { envs_.set_pool(nullptr); }
+  ScopedStepPool(const ScopedStepPool&) = delete;
+  ScopedStepPool& operator=(const ScopedStepPool&) = delete;
+
+ private:
+  envs::VectorEnv& envs_;
+};
 
 }  // namespace keel::runtime

@@ -1,5 +1,6 @@
 #include "runtime/sync_trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -37,6 +38,15 @@ TrainStatus SyncTrainer::run(const std::atomic<bool>* stop) {
   ScopedFlushDenormals ftz;
   const auto pool = make_learner_pool(o_.learner_threads);
   nn::ScopedProductPool products(pool.get());
+  // Parallel env steps run on the learner's pool when there is one (the loop uses it for one
+  // thing at a time), else on a pool of their own; the envs let go of it when the run returns.
+  std::unique_ptr<LearnerPool> step_pool;
+  WorkPool* steps = pool.get();
+  if (!steps && envs_.mode() != envs::VectorMode::kSerial) {
+    step_pool = make_learner_pool(std::min<int>(envs_.num_envs(), hardware_threads()));
+    steps = step_pool.get();
+  }
+  const ScopedStepPool train_steps(envs_, steps), eval_steps(eval_envs_, steps);
   agent_.set_health_interval(parts_.guard ? 1 : agents::Agent::kHealthInterval);
   session_start_ = now_s();
   if (!started_ && env_steps_ == 0) {

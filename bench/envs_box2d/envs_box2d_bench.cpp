@@ -1,5 +1,6 @@
 // Box2D env stepping speed: single-thread steps/s with uniformly random actions (resets
-// included), and VectorEnv with 8 envs, serial vs parallel (TBB).
+// included), and VectorEnv with 8 envs: serial (0), parallel on TBB (1), parallel on the runtime's
+// spinning pool of 2 threads (2).
 //   build-box2d/bench/envs_box2d/envs_box2d_bench --benchmark_min_time=2
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 
 #include "envs/registry.h"
 #include "envs/vector_env.h"
+#include "runtime/learner_pool.h"
 
 namespace keel::envs {
 namespace {
@@ -43,6 +45,8 @@ void BM_VectorEnv(benchmark::State& state) {
   const auto mode = state.range(1) ? VectorMode::kParallel : VectorMode::kSerial;
   constexpr int kEnvs = 8;
   VectorEnv venv = VectorEnv::make(id, kEnvs, mode);
+  const auto pool = state.range(1) == 2 ? runtime::make_learner_pool(2) : nullptr;
+  venv.set_pool(pool.get());
   venv.reset(1);
   Rng rng(2);
   const Space& space = venv.action_space();
@@ -61,11 +65,12 @@ void BM_VectorEnv(benchmark::State& state) {
       venv.step(cont);
     }
   }
-  state.SetLabel(id + (mode == VectorMode::kParallel ? " parallel" : " serial"));
+  const char* how[] = {" serial", " parallel (TBB)", " parallel (runtime pool)"};
+  state.SetLabel(id + how[state.range(1)]);
   state.counters["steps_per_s"] = benchmark::Counter(
       static_cast<double>(state.iterations()) * kEnvs, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_VectorEnv)->ArgsProduct({{0, 1, 2, 3}, {0, 1}})->UseRealTime();
+BENCHMARK(BM_VectorEnv)->ArgsProduct({{0, 1, 2, 3}, {0, 1, 2}})->UseRealTime();
 
 }  // namespace
 }  // namespace keel::envs

@@ -4,40 +4,28 @@
 
 #include "core/error.h"
 #include "envs/registry.h"
+#include "tests/support/vector_trace.h"
 
 namespace keel::envs {
 namespace {
 
-// Runs `steps` random steps and returns everything the vector env produced.
-std::vector<float> trace(VectorEnv& v, int steps, uint64_t seed) {
-  std::vector<float> out;
-  Rng rng(seed);
-  v.reset(seed);
-  const Space& a = v.action_space();
-  Eigen::MatrixXf cont(a.is_discrete() ? 1 : a.flat_size(), v.num_envs());
-  std::vector<int64_t> disc(v.num_envs());
-  for (int t = 0; t < steps; ++t) {
-    if (a.is_discrete()) {
-      for (auto& x : disc) x = a.sample_discrete(rng);
-      v.step(disc);
-    } else {
-      for (int i = 0; i < v.num_envs(); ++i)
-        a.sample(rng, std::span<float>(cont.col(i).data(), cont.rows()));
-      v.step(cont);
-    }
-    out.insert(out.end(), v.observations().data(),
-               v.observations().data() + v.observations().size());
-    out.insert(out.end(), v.rewards().data(), v.rewards().data() + v.num_envs());
-    for (int i = 0; i < v.num_envs(); ++i) {
-      out.push_back(v.terminated()[i]);
-      out.push_back(v.truncated()[i]);
-      if (v.terminated()[i] || v.truncated()[i])
-        out.insert(out.end(), v.final_observations().col(i).data(),
-                   v.final_observations().col(i).data() + v.obs_dim());
-    }
+using testing_support::vector_trace;
+
+// Runs a task's ways one after another on the calling thread, the last way first: way 1 of two
+// then claims every env (from the back of the list), so the claims' other end is exercised too.
+class BackwardsPool final : public WorkPool {
+ public:
+  explicit BackwardsPool(int ways) : ways_(ways) {}
+  int ways() const override { return ways_; }
+  void run(const std::function<void(int)>& task) override {
+    ++runs;
+    for (int w = ways_ - 1; w >= 0; --w) task(w);
   }
-  return out;
-}
+  int runs = 0;
+
+ private:
+  int ways_;
+};
 
 TEST(VectorEnv, SerialAndParallelAreBitIdentical) {
   for (const std::string id : {"CartPole-v1", "Pendulum-v1", "Acrobot-v1"}) {
@@ -45,8 +33,28 @@ TEST(VectorEnv, SerialAndParallelAreBitIdentical) {
     auto parallel = VectorEnv::make(id, 8, VectorMode::kParallel);
     EXPECT_TRUE(parallel.parallel());
     EXPECT_FALSE(serial.parallel());
-    EXPECT_EQ(trace(serial, 600, 3), trace(parallel, 600, 3)) << id;
+    EXPECT_EQ(vector_trace(serial, 600, 3), vector_trace(parallel, 600, 3)) << id;
   }
+}
+
+TEST(VectorEnv, StepsOnAGivenPoolClaimEveryEnvOnce) {
+  for (const int ways : {2, 3}) {
+    for (const std::string id : {"CartPole-v1", "Pendulum-v1"}) {
+      auto serial = VectorEnv::make(id, 7, VectorMode::kSerial);
+      auto pooled = VectorEnv::make(id, 7, VectorMode::kParallel);
+      BackwardsPool pool(ways);
+      pooled.set_pool(&pool);
+      EXPECT_EQ(vector_trace(serial, 300, 5), vector_trace(pooled, 300, 5)) << id << " " << ways;
+      EXPECT_EQ(pool.runs, 300);
+    }
+  }
+  // A serial VectorEnv ignores the pool.
+  auto serial = VectorEnv::make("CartPole-v1", 4, VectorMode::kSerial);
+  auto plain = VectorEnv::make("CartPole-v1", 4, VectorMode::kSerial);
+  BackwardsPool pool(2);
+  serial.set_pool(&pool);
+  EXPECT_EQ(vector_trace(serial, 100, 2), vector_trace(plain, 100, 2));
+  EXPECT_EQ(pool.runs, 0);
 }
 
 TEST(VectorEnv, AutoResetKeepsFinalObservationAndFlags) {

@@ -1,5 +1,6 @@
-// runtime::LearnerPool: every block runs once, errors reach the caller, and a sync SAC run with
-// runtime.learner_threads = 2 is reproducible bit for bit and learns what the one-thread run does.
+// runtime::LearnerPool: every block runs once, errors reach the caller, a VectorEnv stepped on it
+// gives what a serial one does, and a sync SAC run with runtime.learner_threads = 2 is
+// reproducible bit for bit and learns what the one-thread run does.
 #include <atomic>
 #include <filesystem>
 #include <stdexcept>
@@ -13,6 +14,7 @@
 #include "experiments/run.h"
 #include "nn/product.h"
 #include "runtime/learner_pool.h"
+#include "tests/support/vector_trace.h"
 
 namespace keel::runtime {
 namespace {
@@ -41,6 +43,31 @@ TEST(LearnerPool, RunsEveryBlockOnceAndRethrows) {
     nn::product(c, a, b);
   }
   EXPECT_LE((c - a * b).cwiseAbs().maxCoeff(), 1e-3f);
+}
+
+TEST(LearnerPool, StepsVectorEnvsAsSerialStepsDo) {
+  for (const int ways : {2, 3}) {
+    LearnerPool pool(ways);
+    for (const std::string id : {"LunarLander-v3", "BipedalWalker-v3", "Acrobot-v1"}) {
+      auto serial = envs::VectorEnv::make(id, 8, envs::VectorMode::kSerial);
+      auto pooled = envs::VectorEnv::make(id, 8, envs::VectorMode::kParallel);
+      const ScopedStepPool scope(pooled, &pool);
+      const int steps = id == "BipedalWalker-v3" ? 150 : 400;
+      EXPECT_EQ(testing_support::vector_trace(serial, steps, 9),
+                testing_support::vector_trace(pooled, steps, 9))
+          << id << " on " << ways << " ways";
+    }
+  }
+  // An env's error inside a pooled step reaches the caller, and the pool goes on working.
+  LearnerPool pool(2);
+  auto v = envs::VectorEnv::make("CartPole-v1", 4, envs::VectorMode::kParallel);
+  const ScopedStepPool scope(v, &pool);
+  v.reset(1);
+  const std::vector<int64_t> bad{0, 1, 7, 0};
+  EXPECT_THROW(v.step(bad), Error);
+  v.reset(2);
+  const std::vector<int64_t> good{0, 1, 1, 0};
+  EXPECT_NO_THROW(v.step(good));
 }
 
 Json sac_run(int threads) {
