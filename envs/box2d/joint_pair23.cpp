@@ -164,6 +164,60 @@ JointPlan add_joint(Map& map, const Joint23& jt, int b) {
   return plan;
 }
 
+// Iterations taken kBlock at a time: out_j = P_j x + q_j (j = 1 … kBlock) are the outputs (y0, y1)
+// of the block's j-th iteration from the velocities x at its start. With A = [M; checks] (the
+// columns c0, c1) and a = (m0, m1): P_1 = A, q_1 = a, P_{j+1} = P_j M, q_{j+1} = q_j + P_j m.
+// The kBlock products are independent, so they overlap where one iteration's must wait for the
+// previous one; the powers cost ~kBlock iterations, so short runs skip them.
+constexpr int kBlock = 4;
+constexpr int kBlockMin = 32;
+
+// Sum of terms[0..8], in a fixed tree.
+inline v8sf sum9(const v8sf (&t)[kN]) {
+  return (((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]))) + t[8];
+}
+
+struct Powers {
+  v8sf p0[kBlock][kN], p1[kBlock][kN], q0[kBlock], q1[kBlock];
+
+  Powers(const v8sf (&c0)[kN], const v8sf (&c1)[kN], const v8sf& m0, const v8sf& m1) {
+    float mk[kN][kN], mc[kN];  // M[i][k], m[i]
+    for (int k = 0; k < kN; ++k) {
+      for (int i = 0; i < 8; ++i) mk[i][k] = c0[k][i];
+      mk[8][k] = c1[k][0];
+    }
+    for (int i = 0; i < 8; ++i) mc[i] = m0[i];
+    mc[8] = m1[0];
+    for (int k = 0; k < kN; ++k) p0[0][k] = c0[k], p1[0][k] = c1[k];
+    q0[0] = m0;
+    q1[0] = m1;
+    for (int j = 1; j < kBlock; ++j) {
+      v8sf t0[kN], t1[kN];
+      for (int k = 0; k < kN; ++k) {
+        for (int i = 0; i < kN; ++i)
+          t0[i] = p0[j - 1][i] * mk[i][k], t1[i] = p1[j - 1][i] * mk[i][k];
+        p0[j][k] = sum9(t0);
+        p1[j][k] = sum9(t1);
+      }
+      for (int i = 0; i < kN; ++i) t0[i] = p0[j - 1][i] * mc[i], t1[i] = p1[j - 1][i] * mc[i];
+      q0[j] = q0[j - 1] + sum9(t0);
+      q1[j] = q1[j - 1] + sum9(t1);
+    }
+  }
+
+  void apply(const v8sf& x0, const v8sf& x1, v8sf (&o0)[kBlock], v8sf (&o1)[kBlock]) const {
+    float xs[kN];
+    for (int k = 0; k < 8; ++k) xs[k] = x0[k];
+    xs[8] = x1[0];
+    for (int j = 0; j < kBlock; ++j) {
+      v8sf t0[kN], t1[kN];
+      for (int k = 0; k < kN; ++k) t0[k] = p0[j][k] * xs[k], t1[k] = p1[j][k] * xs[k];
+      o0[j] = sum9(t0) + q0[j];
+      o1[j] = sum9(t1) + q1[j];
+    }
+  }
+};
+
 bool all_lanes(const v8si& m) {
 #if defined(__AVX__)
   return __builtin_ia32_movmskps256(reinterpret_cast<v8sf>(m)) == 0xff;
@@ -210,6 +264,27 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
   // r·x, so their sum is taken as n f(start) + r·(these), not r·(sum of x) + n c.
   v8sf total0 = {}, total1 = {};
   int n = 0;
+  if (count >= kBlockMin) {
+    const Powers pw(c0, c1, m0, m1);
+    for (; n + kBlock <= count; n += kBlock) {
+      v8sf o0[kBlock], o1[kBlock];
+      pw.apply(x0, x1, o0, o1);
+      // Iteration j's checks use the impulses summed before it.
+      v8sf s = sums;
+      v8si ok = ~v8si{};
+      for (int j = 0; j < kBlock; ++j) {
+        const v8sf checked = s + o1[j];
+        ok &= (checked >= lo) & (checked <= hi);
+        s += o1[j] * acc;
+      }
+      if (!all_lanes(ok)) break;  // the loop below takes this block one iteration at a time
+      sums = s;
+      total0 += ((x0 - start0) + (o0[0] - start0)) + ((o0[1] - start0) + (o0[2] - start0));
+      total1 += ((x1 - start1) + (o1[0] - start1)) + ((o1[1] - start1) + (o1[2] - start1));
+      x0 = o0[kBlock - 1];
+      x1 = o1[kBlock - 1];
+    }
+  }
   for (; n < count; ++n) {
     const v8sf p[kN][2] = {{c0[0] * x0[0], c1[0] * x0[0]}, {c0[1] * x0[1], c1[1] * x0[1]},
                            {c0[2] * x0[2], c1[2] * x0[2]}, {c0[3] * x0[3], c1[3] * x0[3]},
