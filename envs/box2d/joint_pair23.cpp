@@ -6,17 +6,19 @@
 // (nine velocities) and the two joints. While a joint's motor stays in one regime (saturated: no
 // correction; inside its torque bound: an equality) and its limit in one (the 3x3 block with the
 // limit, unclamped; or the point constraint alone: the limit inactive, or clamped at zero), each
-// joint's correction is an affine function of the nine velocities, so one iteration of both joints
-// is x' = M x + m, with the 9x9 matrix M composed once per step. Gauss-Seidel's chain of dependent
-// operations, ~60 a joint (each joint waits for the other's hull velocity), becomes ~6 an
-// iteration (broadcast, multiply, four levels of sums), and the products run 8 wide.
+// correction is an affine function of the nine velocities at the iteration's start (Map,
+// add_joint compose them in Gauss-Seidel's order). An iteration applies six impulses (per joint
+// the point impulse and the axial one), which move the velocities along six fixed columns, so it
+// runs on the impulses applied so far, Λ: y = B Λ + e gives the iteration's six impulses and the
+// four values that decide the regimes (the motors' impulses against their bounds, the limits'
+// accumulated impulses against zero). Gauss-Seidel's chain of dependent operations, ~60 a joint
+// (each joint waits for the other's hull velocity), becomes 8-wide products, taken four
+// iterations at a time (Powers).
 //
-// Each iteration also evaluates, from the same x, what decides the regimes: the motors' impulses
-// against their bounds and the limits' accumulated impulses against zero. The first iteration that
-// would leave a regime is not taken by the map; from there the joints are solved one by one with
-// Box2D 2.3's arithmetic (solve23), as are the first two iterations of each attempt, which settle
-// the regimes. The accumulated impulses (warm starting for the next step) are the sums of the
-// iterations' impulses: affine in the sum of the iterations' velocities, which the loop keeps.
+// The first iteration that would leave a regime is not taken by the map; from there the joints are
+// solved one by one with Box2D 2.3's arithmetic (solve23), as are the first two iterations of each
+// attempt, which settle the regimes. The accumulated impulses (warm starting for the next step)
+// grow by Λ (point impulses) and by the summed check values (motor, limit).
 //
 // In exact arithmetic the iterates are Gauss-Seidel's; in float the rounding differs (sums in
 // another order), as 2.3's per-iteration solve differs from the per-step inverses. The envs'
@@ -111,8 +113,9 @@ struct JointPlan {
 };
 
 // Adds joint `jt` (body B at `b`) to the iteration's map, in its current regimes, as solve23 runs
-// it: the motor, then the point constraint with or without the limit.
-JointPlan add_joint(Map& map, const Joint23& jt, int b) {
+// it: the motor, then the point constraint with or without the limit. The last joint's point
+// impulses need not enter the map: nothing after them reads it.
+JointPlan add_joint(Map& map, const Joint23& jt, int b, bool last) {
   JointPlan plan;
   const Rows rows(jt, b);
   if (jt.motor) {
@@ -144,9 +147,11 @@ JointPlan add_joint(Map& map, const Joint23& jt, int b) {
     plan.limit.start = jt.limit_impulse;
     if (jt.state == kAtLowerLimit) plan.limit.lo = 0.0;  // solve23 clamps below 0 ...
     if (jt.state == kAtUpperLimit) plan.limit.hi = 0.0;  // ... or above
-    map.add(rows.u[0], plan.px);
-    map.add(rows.u[1], plan.py);
-    map.add(rows.u[2], z3);
+    if (!last) {
+      map.add(rows.u[0], plan.px);
+      map.add(rows.u[1], plan.py);
+      map.add(rows.u[2], z3);
+    }
   } else {
     const Vec zero{};
     plan.px = map.of(combine(-s[6], rows.j[0], -s[7], rows.j[1], 0.0, zero), 0.0);
@@ -158,65 +163,13 @@ JointPlan add_joint(Map& map, const Joint23& jt, int b) {
       if (jt.state == kAtLowerLimit) plan.limit.hi = 0.0;
       if (jt.state == kAtUpperLimit) plan.limit.lo = 0.0;
     }
-    map.add(rows.u[0], plan.px);
-    map.add(rows.u[1], plan.py);
+    if (!last) {
+      map.add(rows.u[0], plan.px);
+      map.add(rows.u[1], plan.py);
+    }
   }
   return plan;
 }
-
-// Iterations taken kBlock at a time: out_j = P_j x + q_j (j = 1 … kBlock) are the outputs (y0, y1)
-// of the block's j-th iteration from the velocities x at its start. With A = [M; checks] (the
-// columns c0, c1) and a = (m0, m1): P_1 = A, q_1 = a, P_{j+1} = P_j M, q_{j+1} = q_j + P_j m.
-// The kBlock products are independent, so they overlap where one iteration's must wait for the
-// previous one; the powers cost ~kBlock iterations, so short runs skip them.
-constexpr int kBlock = 4;
-constexpr int kBlockMin = 32;
-
-// Sum of terms[0..8], in a fixed tree.
-inline v8sf sum9(const v8sf (&t)[kN]) {
-  return (((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]))) + t[8];
-}
-
-struct Powers {
-  v8sf p0[kBlock][kN], p1[kBlock][kN], q0[kBlock], q1[kBlock];
-
-  Powers(const v8sf (&c0)[kN], const v8sf (&c1)[kN], const v8sf& m0, const v8sf& m1) {
-    float mk[kN][kN], mc[kN];  // M[i][k], m[i]
-    for (int k = 0; k < kN; ++k) {
-      for (int i = 0; i < 8; ++i) mk[i][k] = c0[k][i];
-      mk[8][k] = c1[k][0];
-    }
-    for (int i = 0; i < 8; ++i) mc[i] = m0[i];
-    mc[8] = m1[0];
-    for (int k = 0; k < kN; ++k) p0[0][k] = c0[k], p1[0][k] = c1[k];
-    q0[0] = m0;
-    q1[0] = m1;
-    for (int j = 1; j < kBlock; ++j) {
-      v8sf t0[kN], t1[kN];
-      for (int k = 0; k < kN; ++k) {
-        for (int i = 0; i < kN; ++i)
-          t0[i] = p0[j - 1][i] * mk[i][k], t1[i] = p1[j - 1][i] * mk[i][k];
-        p0[j][k] = sum9(t0);
-        p1[j][k] = sum9(t1);
-      }
-      for (int i = 0; i < kN; ++i) t0[i] = p0[j - 1][i] * mc[i], t1[i] = p1[j - 1][i] * mc[i];
-      q0[j] = q0[j - 1] + sum9(t0);
-      q1[j] = q1[j - 1] + sum9(t1);
-    }
-  }
-
-  void apply(const v8sf& x0, const v8sf& x1, v8sf (&o0)[kBlock], v8sf (&o1)[kBlock]) const {
-    float xs[kN];
-    for (int k = 0; k < 8; ++k) xs[k] = x0[k];
-    xs[8] = x1[0];
-    for (int j = 0; j < kBlock; ++j) {
-      v8sf t0[kN], t1[kN];
-      for (int k = 0; k < kN; ++k) t0[k] = p0[j][k] * xs[k], t1[k] = p1[j][k] * xs[k];
-      o0[j] = sum9(t0) + q0[j];
-      o1[j] = sum9(t1) + q1[j];
-    }
-  }
-};
 
 bool all_lanes(const v8si& m) {
 #if defined(__AVX__)
@@ -228,47 +181,116 @@ bool all_lanes(const v8si& m) {
 #endif
 }
 
+// The iterations run on the impulses, not the velocities. An iteration applies six impulses (per
+// joint the point impulse x, y and the axial one: the motor's inside its bound plus the limit's in
+// the 3x3 block), which change the nine velocities through six columns U, so the velocities after
+// t iterations are x_s + U Λ_t, Λ_t the impulses applied since the start x_s. Iteration t's
+// outputs — its six impulses δ_t and the four check values — are affine in Λ_(t-1):
+// y_t = B Λ_(t-1) + e, and Λ_t = Λ_(t-1) + δ_t. Six columns instead of nine, and the accumulated
+// point impulses are Λ itself.
+constexpr int kL = 6;  // impulses: joint 0 px, py, axial; joint 1 px, py, axial
+
+// Sum of terms[0..5], in a fixed tree.
+inline v8sf sum6(const v8sf (&t)[kL]) {
+  return ((t[0] + t[1]) + (t[2] + t[3])) + (t[4] + t[5]);
+}
+
+// Iterations taken kBlock at a time: out_j = P_j Λ + q_j (j = 1 … kBlock) are the outputs of the
+// block's j-th iteration from the impulses Λ at its start. With G = I + K (K: B's impulse rows) and
+// h (e's): P_1 = B, q_1 = e, P_(j+1) = P_j G, q_(j+1) = q_j + P_j h. The kBlock products are
+// independent, so they overlap where each iteration had to wait for the previous one; the powers
+// cost a few iterations, so short runs skip them.
+constexpr int kBlock = 4;
+constexpr int kBlockMin = 32;
+
+struct Powers {
+  v8sf p0[kBlock][kL], p1[kBlock][kL], q0[kBlock], q1[kBlock];
+
+  Powers(const v8sf (&b0)[kL], const v8sf (&b1)[kL], const v8sf& e0, const v8sf& e1) {
+    for (int k = 0; k < kL; ++k) p0[0][k] = b0[k], p1[0][k] = b1[k];
+    q0[0] = e0;
+    q1[0] = e1;
+    for (int j = 1; j < kBlock; ++j) {
+      v8sf t0[kL], t1[kL];
+      for (int k = 0; k < kL; ++k) {
+        for (int i = 0; i < kL; ++i)
+          t0[i] = p0[j - 1][i] * b0[k][i], t1[i] = p1[j - 1][i] * b0[k][i];
+        p0[j][k] = p0[j - 1][k] + sum6(t0);
+        p1[j][k] = p1[j - 1][k] + sum6(t1);
+      }
+      for (int i = 0; i < kL; ++i) t0[i] = p0[j - 1][i] * e0[i], t1[i] = p1[j - 1][i] * e0[i];
+      q0[j] = q0[j - 1] + sum6(t0);
+      q1[j] = q1[j - 1] + sum6(t1);
+    }
+  }
+
+  void apply(const v8sf& lam, v8sf (&o0)[kBlock], v8sf (&o1)[kBlock]) const {
+    for (int j = 0; j < kBlock; ++j) {
+      v8sf t0[kL], t1[kL];
+      for (int k = 0; k < kL; ++k) t0[k] = p0[j][k] * lam[k], t1[k] = p1[j][k] * lam[k];
+      o0[j] = sum6(t0) + q0[j];
+      o1[j] = sum6(t1) + q1[j];
+    }
+  }
+};
+
 // Runs up to `count` iterations as the linear map in the joints' current regimes; returns how many
 // it ran, with velocities and accumulated impulses updated to that point.
 int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& vB0, float& wB0,
                       b2Vec2& vB1, float& wB1, int count) {
   Map map;
-  const JointPlan p0 = add_joint(map, j0, 3);
-  const JointPlan p1 = add_joint(map, j1, 6);
+  const JointPlan p0 = add_joint(map, j0, 3, false);
+  const JointPlan p1 = add_joint(map, j1, 6, true);
+  const Rows r0(j0, 3), r1(j1, 6);
+  const auto axial = [](const JointPlan& p) {
+    Form f;
+    for (const Lane* l : {&p.motor, &p.limit}) {
+      if (!l->accumulate) continue;  // a saturated motor, a clamped limit: not applied
+      for (int k = 0; k < kN; ++k) f.r[k] += l->form.r[k];
+      f.c += l->form.c;
+    }
+    return f;
+  };
+  // Output rows: the six impulses (lanes 0..5 of the first vector), then the four checks (lanes
+  // 0..3 of the second: only these are checked and summed).
+  const Form ax0 = axial(p0), ax1 = axial(p1);
+  const Form* rows[10] = {&p0.px, &p0.py,         &ax0,           &p1.px,         &p1.py,
+                          &ax1,   &p0.motor.form, &p0.limit.form, &p1.motor.form, &p1.limit.form};
   const Lane* lanes[4] = {&p0.motor, &p0.limit, &p1.motor, &p1.limit};
+  const Vec* u[kL] = {&r0.u[0], &r0.u[1], &r0.u[2], &r1.u[0], &r1.u[1], &r1.u[2]};
+  const Vec xs = {vA.x, vA.y, wA, vB0.x, vB0.y, wB0, vB1.x, vB1.y, wB1};
 
-  // Column k of the iteration: rows 0..7 of M in c0[k]; row 8 and the four check forms in c1[k]
-  // (lanes 0 and 1..4). Constants likewise.
-  v8sf c0[kN], c1[kN], m0, m1 = {}, lo, hi, acc = {}, sums = {};
-  for (int k = 0; k < kN; ++k) {
-    for (int i = 0; i < 8; ++i) c0[k][i] = static_cast<float>(map.a[i][k]);
-    c1[k] = v8sf{};
-    c1[k][0] = static_cast<float>(map.a[8][k]);
-    for (int l = 0; l < 4; ++l) c1[k][1 + l] = static_cast<float>(lanes[l]->form.r[k]);
+  v8sf b0[kL] = {}, b1[kL] = {}, e0 = {}, e1 = {}, lo, hi, acc = {}, sums = {};
+  for (int row = 0; row < 10; ++row) {
+    const Form& f = *rows[row];
+    double e = f.c;
+    for (int i = 0; i < kN; ++i) e += f.r[i] * xs[i];
+    for (int k = 0; k < kL; ++k) {
+      // Column k moves the hull (0..2) and its joint's leg (3 or 6, ..+2); the rest are zeros.
+      const int leg = k < 3 ? 3 : 6;
+      const Vec& c = *u[k];
+      double b = 0.0;
+      for (int i = 0; i < 3; ++i) b += f.r[i] * c[i] + f.r[leg + i] * c[leg + i];
+      (row < kL ? b0[k][row] : b1[k][row - kL]) = static_cast<float>(b);
+    }
+    (row < kL ? e0[row] : e1[row - kL]) = static_cast<float>(e);
   }
-  for (int i = 0; i < 8; ++i) m0[i] = static_cast<float>(map.b[i]);
-  m1[0] = static_cast<float>(map.b[8]);
-  for (int i = 0; i < 8; ++i) lo[i] = -std::numeric_limits<float>::infinity(), hi[i] = -lo[i];
+  const float inf = std::numeric_limits<float>::infinity();
+  for (int i = 0; i < 8; ++i) lo[i] = -inf, hi[i] = inf;
   for (int l = 0; l < 4; ++l) {
-    m1[1 + l] = static_cast<float>(lanes[l]->form.c);
-    lo[1 + l] = static_cast<float>(lanes[l]->lo);
-    hi[1 + l] = static_cast<float>(lanes[l]->hi);
-    acc[1 + l] = lanes[l]->accumulate ? 1.0f : 0.0f;
-    sums[1 + l] = lanes[l]->accumulate ? static_cast<float>(lanes[l]->start) : 0.0f;
+    lo[l] = static_cast<float>(lanes[l]->lo);
+    hi[l] = static_cast<float>(lanes[l]->hi);
+    acc[l] = lanes[l]->accumulate ? 1.0f : 0.0f;
+    sums[l] = lanes[l]->accumulate ? static_cast<float>(lanes[l]->start) : 0.0f;
   }
 
-  v8sf x0 = {vA.x, vA.y, wA, vB0.x, vB0.y, wB0, vB1.x, vB1.y};
-  v8sf x1 = {wB1};
-  const v8sf start0 = x0, start1 = x1;
-  // Sums of the iterations' starting velocities less the first's: the impulses are small against
-  // r·x, so their sum is taken as n f(start) + r·(these), not r·(sum of x) + n c.
-  v8sf total0 = {}, total1 = {};
+  v8sf lam = {};  // Λ in lanes 0..5
   int n = 0;
   if (count >= kBlockMin) {
-    const Powers pw(c0, c1, m0, m1);
+    const Powers pw(b0, b1, e0, e1);
     for (; n + kBlock <= count; n += kBlock) {
       v8sf o0[kBlock], o1[kBlock];
-      pw.apply(x0, x1, o0, o1);
+      pw.apply(lam, o0, o1);
       // Iteration j's checks use the impulses summed before it.
       v8sf s = sums;
       v8si ok = ~v8si{};
@@ -279,57 +301,39 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
       }
       if (!all_lanes(ok)) break;  // the loop below takes this block one iteration at a time
       sums = s;
-      total0 += ((x0 - start0) + (o0[0] - start0)) + ((o0[1] - start0) + (o0[2] - start0));
-      total1 += ((x1 - start1) + (o1[0] - start1)) + ((o1[1] - start1) + (o1[2] - start1));
-      x0 = o0[kBlock - 1];
-      x1 = o1[kBlock - 1];
+      lam += (o0[0] + o0[1]) + (o0[2] + o0[3]);
     }
   }
   for (; n < count; ++n) {
-    const v8sf p[kN][2] = {{c0[0] * x0[0], c1[0] * x0[0]}, {c0[1] * x0[1], c1[1] * x0[1]},
-                           {c0[2] * x0[2], c1[2] * x0[2]}, {c0[3] * x0[3], c1[3] * x0[3]},
-                           {c0[4] * x0[4], c1[4] * x0[4]}, {c0[5] * x0[5], c1[5] * x0[5]},
-                           {c0[6] * x0[6], c1[6] * x0[6]}, {c0[7] * x0[7], c1[7] * x0[7]},
-                           {c0[8] * x1[0], c1[8] * x1[0]}};
-    const v8sf y0 = ((p[0][0] + p[1][0]) + (p[2][0] + p[3][0])) +
-                    ((p[4][0] + p[5][0]) + (p[6][0] + p[7][0])) + (p[8][0] + m0);
-    const v8sf y1 = ((p[0][1] + p[1][1]) + (p[2][1] + p[3][1])) +
-                    ((p[4][1] + p[5][1]) + (p[6][1] + p[7][1])) + (p[8][1] + m1);
+    const v8sf t0[kL] = {b0[0] * lam[0], b0[1] * lam[1], b0[2] * lam[2],
+                         b0[3] * lam[3], b0[4] * lam[4], b0[5] * lam[5]};
+    const v8sf t1[kL] = {b1[0] * lam[0], b1[1] * lam[1], b1[2] * lam[2],
+                         b1[3] * lam[3], b1[4] * lam[4], b1[5] * lam[5]};
+    const v8sf y0 = sum6(t0) + e0, y1 = sum6(t1) + e1;
     const v8sf checked = sums + y1;
     if (!all_lanes((checked >= lo) & (checked <= hi))) break;  // leaves a regime (or NaN)
     sums += y1 * acc;
-    total0 += x0 - start0;
-    total1 += x1 - start1;
-    x0 = y0;
-    x1 = y1;
+    lam += y0;
   }
 
-  vA.Set(x0[0], x0[1]);
-  wA = x0[2];
-  vB0.Set(x0[3], x0[4]);
-  wB0 = x0[5];
-  vB1.Set(x0[6], x0[7]);
-  wB1 = x1[0];
-  // total1's lanes 1..4 summed check values, not velocities: only its lane 0 is x[8].
-  Vec start, total;
-  for (int i = 0; i < 8; ++i) start[i] = start0[i], total[i] = total0[i];
-  start[8] = start1[0];
-  total[8] = total1[0];
-  const auto summed = [&](const Form& f) {
-    double first = f.c, deviations = 0.0;
-    for (int i = 0; i < kN; ++i) {
-      first += f.r[i] * start[i];
-      deviations += f.r[i] * total[i];
-    }
-    return static_cast<float>(n * first + deviations);
-  };
-  const JointPlan* plans[2] = {&p0, &p1};
-  Joint23* joints[2] = {&j0, &j1};
-  for (int j = 0; j < 2; ++j) {
-    joints[j]->impulse += b2Vec2(summed(plans[j]->px), summed(plans[j]->py));
-    if (plans[j]->motor.accumulate) joints[j]->motor_impulse = sums[1 + 2 * j];
-    if (plans[j]->limit.accumulate) joints[j]->limit_impulse = sums[2 + 2 * j];
+  float x[kN];
+  for (int i = 0; i < kN; ++i) {
+    double d = 0.0;
+    for (int k = 0; k < kL; ++k) d += (*u[k])[i] * lam[k];
+    x[i] = static_cast<float>(xs[i] + d);
   }
+  vA.Set(x[0], x[1]);
+  wA = x[2];
+  vB0.Set(x[3], x[4]);
+  wB0 = x[5];
+  vB1.Set(x[6], x[7]);
+  wB1 = x[8];
+  j0.impulse += b2Vec2(lam[0], lam[1]);
+  j1.impulse += b2Vec2(lam[3], lam[4]);
+  if (p0.motor.accumulate) j0.motor_impulse = sums[0];
+  if (p0.limit.accumulate) j0.limit_impulse = sums[1];
+  if (p1.motor.accumulate) j1.motor_impulse = sums[2];
+  if (p1.limit.accumulate) j1.limit_impulse = sums[3];
   return n;
 }
 
