@@ -72,6 +72,7 @@ class VectorEnv {
 
   // Parallel steps run on `pool` (not owned; null: TBB). Its threads claim envs one at a time.
   void set_pool(WorkPool* pool) { pool_ = pool; }
+  WorkPool* pool() const { return pool_; }
 
   Env& env(int i) { return *envs_[i]; }
   bool parallel() const { return parallel_; }

@@ -37,16 +37,20 @@ std::unique_ptr<LearnerPool> make_learner_pool(int threads);
 // The machine's hardware threads (at least 1).
 int hardware_threads();
 
-// Hands `pool` (or null) to a VectorEnv for its parallel steps for the guard's lifetime.
+// Hands `pool` (or null) to a VectorEnv for its parallel steps for the guard's lifetime, then
+// gives it back the one it had.
 class ScopedStepPool {
  public:
-  ScopedStepPool(envs::VectorEnv& envs, WorkPool* pool) : envs_(envs) { envs_.set_pool(pool); }
-  ~ScopedStepPool() { envs_.set_pool(nullptr); }
+  ScopedStepPool(envs::VectorEnv& envs, WorkPool* pool) : envs_(envs), previous_(envs.pool()) {
+    envs_.set_pool(pool);
+  }
+  ~ScopedStepPool() { envs_.set_pool(previous_); }
   ScopedStepPool(const ScopedStepPool&) = delete;
   ScopedStepPool& operator=(const ScopedStepPool&) = delete;
 
  private:
   envs::VectorEnv& envs_;
+  WorkPool* previous_;
 };
 
 }  // namespace keel::runtime

@@ -52,11 +52,23 @@ TEST(LearnerPool, StepsVectorEnvsAsSerialStepsDo) {
       auto serial = envs::VectorEnv::make(id, 8, envs::VectorMode::kSerial);
       auto pooled = envs::VectorEnv::make(id, 8, envs::VectorMode::kParallel);
       const ScopedStepPool scope(pooled, &pool);
+      EXPECT_EQ(pooled.pool(), &pool);
       const int steps = id == "BipedalWalker-v3" ? 150 : 400;
       EXPECT_EQ(testing_support::vector_trace(serial, steps, 9),
                 testing_support::vector_trace(pooled, steps, 9))
           << id << " on " << ways << " ways";
     }
+  }
+  // The guard gives the env back the pool it had.
+  {
+    LearnerPool outer(2), inner(2);
+    auto v = envs::VectorEnv::make("CartPole-v1", 2, envs::VectorMode::kParallel);
+    const ScopedStepPool a(v, &outer);
+    {
+      const ScopedStepPool b(v, &inner);
+      EXPECT_EQ(v.pool(), &inner);
+    }
+    EXPECT_EQ(v.pool(), &outer);
   }
   // An env's error inside a pooled step reaches the caller, and the pool goes on working.
   LearnerPool pool(2);
