@@ -109,7 +109,8 @@ struct Lane {
 };
 struct JointPlan {
   Lane motor, limit;
-  Form px, py;  // the point impulse, accumulated into Joint23::impulse
+  Form px, py;             // the point impulse, accumulated into Joint23::impulse
+  std::array<Vec, 3> u{};  // the columns its impulses (P.x, P.y, axial) move the velocities along
 };
 
 // Adds joint `jt` (body B at `b`) to the iteration's map, in its current regimes, as solve23 runs
@@ -118,6 +119,7 @@ struct JointPlan {
 JointPlan add_joint(Map& map, const Joint23& jt, int b, bool last) {
   JointPlan plan;
   const Rows rows(jt, b);
+  plan.u = rows.u;
   if (jt.motor) {
     // solve23: impulse = -axial_mass * (wB - wA - motor_speed)
     Vec row;
@@ -241,7 +243,6 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
   Map map;
   const JointPlan p0 = add_joint(map, j0, 3, false);
   const JointPlan p1 = add_joint(map, j1, 6, true);
-  const Rows r0(j0, 3), r1(j1, 6);
   const auto axial = [](const JointPlan& p) {
     Form f;
     for (const Lane* l : {&p.motor, &p.limit}) {
@@ -257,7 +258,7 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
   const Form* rows[10] = {&p0.px, &p0.py,         &ax0,           &p1.px,         &p1.py,
                           &ax1,   &p0.motor.form, &p0.limit.form, &p1.motor.form, &p1.limit.form};
   const Lane* lanes[4] = {&p0.motor, &p0.limit, &p1.motor, &p1.limit};
-  const Vec* u[kL] = {&r0.u[0], &r0.u[1], &r0.u[2], &r1.u[0], &r1.u[1], &r1.u[2]};
+  const Vec* u[kL] = {&p0.u[0], &p0.u[1], &p0.u[2], &p1.u[0], &p1.u[1], &p1.u[2]};
   const Vec xs = {vA.x, vA.y, wA, vB0.x, vB0.y, wB0, vB1.x, vB1.y, wB1};
 
   v8sf b0[kL] = {}, b1[kL] = {}, e0 = {}, e1 = {}, lo, hi, acc = {}, sums = {};
