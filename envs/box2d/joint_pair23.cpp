@@ -289,10 +289,9 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
   int n = 0;
   if (count >= kBlockMin) {
     const Powers pw(b0, b1, e0, e1);
-    for (; n + kBlock <= count; n += kBlock) {
-      v8sf o0[kBlock], o1[kBlock];
-      pw.apply(lam, o0, o1);
-      // Iteration j's checks use the impulses summed before it.
+    // Advances the summed checks over a block with check outputs o1, if every iteration in it
+    // stays within the regimes (iteration j's checks use the impulses summed before it).
+    const auto advance = [&](const v8sf(&o1)[kBlock]) {
       v8sf s = sums;
       v8si ok = ~v8si{};
       for (int j = 0; j < kBlock; ++j) {
@@ -300,9 +299,23 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
         ok &= (checked >= lo) & (checked <= hi);
         s += o1[j] * acc;
       }
-      if (!all_lanes(ok)) break;  // the loop below takes this block one iteration at a time
+      if (!all_lanes(ok)) return false;  // the loop below takes this block one at a time
       sums = s;
-      lam += (o0[0] + o0[1]) + (o0[2] + o0[3]);
+      return true;
+    };
+    for (; n + kBlock <= count; n += kBlock) {
+      v8sf o0[kBlock], o1[kBlock];
+      pw.apply(lam, o0, o1);
+      if (!advance(o1)) break;
+      const v8sf next = lam + ((o0[0] + o0[1]) + (o0[2] + o0[3]));
+      if (all_lanes(next == lam)) {
+        // The block's impulses are below Λ's rounding: Λ is a fixed point in float, so every
+        // later block repeats this one's outputs and only the summed checks move. The same
+        // arithmetic as taking those blocks, without their products.
+        for (n += kBlock; n + kBlock <= count && advance(o1);) n += kBlock;
+        break;
+      }
+      lam = next;
     }
   }
   for (; n < count; ++n) {
