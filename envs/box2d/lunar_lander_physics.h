@@ -76,9 +76,10 @@ class LanderSim {
   // run in one call (Revolute23Group, revolute23.h). For tests: choose how, and count the world
   // steps solved in one call since construction.
   void set_joint_solve_mode(Revolute23Group::Mode mode) { joint_group_.mode = mode; }
-  // In clear air (in_clear_air) the world steps with one velocity iteration and the joints run
-  // all of theirs in it; for tests: switch that off, count such steps, and count those whose
-  // island turned out to hold a contact after all (the bound failed; must stay 0).
+  // In clear air (in_clear_air: no contact of the hull or legs can touch during the step, though
+  // contacts may exist) the world steps with one velocity iteration and the joints run all of
+  // theirs in it; for tests: switch that off, count such steps, and count those whose island
+  // turned out to hold a touching contact after all (the bound failed; must stay 0).
   void set_clear_air_steps(bool on) { clear_air_steps_ = on; }
   long long steps_in_clear_air() const { return steps_in_clear_air_; }
   long long clear_air_misses() const { return joint_group_.missed; }
