@@ -23,7 +23,9 @@
 // In exact arithmetic the iterates are Gauss-Seidel's; in float the rounding differs (sums in
 // another order), as 2.3's per-iteration solve differs from the per-step inverses. The envs'
 // statistics are checked against Gymnasium's in tests/envs_box2d/fidelity_test.cpp.
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <limits>
 
 #include "envs/box2d/joint_solver23.h"
@@ -204,15 +206,28 @@ inline v8sf sum6(const v8sf (&t)[kL]) {
 // cost a few iterations, so short runs skip them.
 constexpr int kBlock = 4;
 constexpr int kBlockMin = 32;
+// Runs that do not settle within a block (Λ still moving: a slowly converging mode, e.g. both
+// motors inside their bounds) go kStride iterations at a time (Stride).
+constexpr int kStride = 16;
+constexpr int kSettleBlocks = 3;  // blocks before the first stride
 
 struct Powers {
-  v8sf p0[kBlock][kL], p1[kBlock][kL], q0[kBlock], q1[kBlock];
+  v8sf p0[kStride][kL], p1[kStride][kL], q0[kStride], q1[kStride];
+  int have = 0;  // P_1 … P_have are built
 
   Powers(const v8sf (&b0)[kL], const v8sf (&b1)[kL], const v8sf& e0, const v8sf& e1) {
     for (int k = 0; k < kL; ++k) p0[0][k] = b0[k], p1[0][k] = b1[k];
     q0[0] = e0;
     q1[0] = e1;
-    for (int j = 1; j < kBlock; ++j) {
+    have = 1;
+    extend(kBlock);
+  }
+
+  // Builds P_j, q_j up to j = `upto`.
+  void extend(int upto) {
+    const v8sf(&b0)[kL] = p0[0];
+    const v8sf& e0 = q0[0];
+    for (int j = have; j < upto; ++j) {
       v8sf t0[kL], t1[kL];
       for (int k = 0; k < kL; ++k) {
         for (int i = 0; i < kL; ++i)
@@ -224,6 +239,7 @@ struct Powers {
       q0[j] = q0[j - 1] + sum6(t0);
       q1[j] = q1[j - 1] + sum6(t1);
     }
+    have = std::max(have, upto);
   }
 
   void apply(const v8sf& lam, v8sf (&o0)[kBlock], v8sf (&o1)[kBlock]) const {
@@ -233,6 +249,60 @@ struct Powers {
       o0[j] = sum6(t0) + q0[j];
       o1[j] = sum6(t1) + q1[j];
     }
+  }
+};
+
+inline v8sf abs8(const v8sf& v) {
+  return reinterpret_cast<v8sf>(reinterpret_cast<v8si>(v) & 0x7fffffff);
+}
+inline v8sf min8(const v8sf& a, const v8sf& b) {
+  return a < b ? a : b;
+}
+inline v8sf max8(const v8sf& a, const v8sf& b) {
+  return a > b ? a : b;
+}
+
+// kStride iterations from Λ in one step, when no check can leave its bounds within them. From the
+// block sums of the powers: Λ after the stride is Λ + (Σ P0_j) Λ + Σ q0_j, and the summed checks
+// grow by (Σ P1_j) Λ + Σ q1_j. The proof that no iteration leaves a regime: iteration j's checks
+// are c_j = c_1 + B1 (Λ_(j-1) − Λ), and Λ_(j-1) − Λ = Σ_(s<j-1) G^s δ_1 (δ_1 the first iteration's
+// impulses), so |c_j − c_1| ≤ m = (Σ_(j<kStride) |P1_j|) |δ_1| elementwise. A lane that is not
+// summed stays within c_1 ± m; a summed one, at iteration j, is sums + j c_1 within (j − 1) m,
+// whose extremes over the stride lie at j = 1 and j = kStride.
+struct Stride {
+  v8sf s0[kL], s1[kL], r0, r1, bound[kL];
+
+  explicit Stride(Powers& pw) {
+    pw.extend(kStride);
+    for (int k = 0; k < kL; ++k) {
+      v8sf a0 = {}, a1 = {}, b = {};
+      for (int j = 0; j < kStride; ++j) a0 += pw.p0[j][k], a1 += pw.p1[j][k];
+      for (int j = 0; j + 1 < kStride; ++j) b += abs8(pw.p1[j][k]);
+      s0[k] = a0, s1[k] = a1, bound[k] = b;
+    }
+    r0 = r1 = v8sf{};
+    for (int j = 0; j < kStride; ++j) r0 += pw.q0[j], r1 += pw.q1[j];
+  }
+
+  // Takes the stride if it provably stays within [lo, hi]: y0, y1 are the first iteration's
+  // outputs (δ_1, c_1) from `lam`.
+  bool take(v8sf& lam, v8sf& sums, const v8sf& y0, const v8sf& y1, const v8sf& acc, const v8sf& lo,
+            const v8sf& hi) const {
+    v8sf t[kL];
+    for (int k = 0; k < kL; ++k) t[k] = bound[k] * std::abs(y0[k]);
+    const v8sf m = sum6(t) * 1.001f;
+    const v8sf first = sums + y1;
+    const v8sf last = first + y1 * acc * static_cast<float>(kStride - 1);
+    // Float rounding of the stride's own sums: a relative margin on top of the bound.
+    const v8sf slack =
+        m * (1.0f + acc * static_cast<float>(kStride - 1)) + 1e-6f * max8(abs8(first), abs8(last));
+    if (!all_lanes((min8(first, last) - slack >= lo) & (max8(first, last) + slack <= hi)))
+      return false;
+    for (int k = 0; k < kL; ++k) t[k] = s1[k] * lam[k];
+    sums += (sum6(t) + r1) * acc;
+    for (int k = 0; k < kL; ++k) t[k] = s0[k] * lam[k];
+    lam += sum6(t) + r0;
+    return true;
   }
 };
 
@@ -288,7 +358,7 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
   v8sf lam = {};  // Λ in lanes 0..5
   int n = 0;
   if (count >= kBlockMin) {
-    const Powers pw(b0, b1, e0, e1);
+    Powers pw(b0, b1, e0, e1);
     // Advances the summed checks over a block with check outputs o1, if every iteration in it
     // stays within the regimes (iteration j's checks use the impulses summed before it).
     const auto advance = [&](const v8sf(&o1)[kBlock]) {
@@ -316,6 +386,18 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
         break;
       }
       lam = next;
+      if (n == kSettleBlocks * kBlock && count - n - kBlock >= 2 * kStride) {
+        // Still moving after the blocks in which most runs settle to a fixed point (the third,
+        // mostly): a slow mode. Take strides while they provably stay in regime.
+        n += kBlock;
+        const Stride st(pw);
+        for (; n + kStride <= count; n += kStride) {
+          v8sf t0[kL], t1[kL];
+          for (int k = 0; k < kL; ++k) t0[k] = b0[k] * lam[k], t1[k] = b1[k] * lam[k];
+          if (!st.take(lam, sums, sum6(t0) + e0, sum6(t1) + e1, acc, lo, hi)) break;
+        }
+        n -= kBlock;  // the loop's increment
+      }
     }
   }
   for (; n < count; ++n) {
