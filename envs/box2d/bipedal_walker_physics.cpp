@@ -164,17 +164,24 @@ void WalkerSim::build_world() {
   // fixtures Gymnasium spreads over many static bodies).
   b2BodyDef ground_def;
   b2Body* ground = world_->CreateBody(&ground_def);
+  polygon_fixtures_.clear();
+  polygon_x_.clear();
   for (const Poly& p : polygons_) {
     b2Vec2 v[4];
-    for (int k = 0; k < 4; ++k)
+    std::array<double, 2> x_range = {p.xy[0], p.xy[0]};
+    for (int k = 0; k < 4; ++k) {
       v[k].Set(static_cast<float>(p.xy[2 * k]), static_cast<float>(p.xy[2 * k + 1]));
+      x_range = {std::min(x_range[0], p.xy[2 * k]), std::max(x_range[1], p.xy[2 * k])};
+    }
     b2PolygonShape shape;
     shape.Set(v, 4);
     b2FixtureDef fd;
     fd.shape = &shape;
     fd.friction = static_cast<float>(kFriction);
-    ground->CreateFixture(&fd);
+    polygon_fixtures_.push_back(ground->CreateFixture(&fd));
+    polygon_x_.push_back(x_range);
   }
+  edge_fixtures_.clear();
   for (int i = 0; i + 1 < kTerrainLength; ++i) {
     b2EdgeShape edge;
     edge.SetTwoSided(
@@ -184,7 +191,7 @@ void WalkerSim::build_world() {
     fd.shape = &edge;
     fd.friction = static_cast<float>(kFriction);
     fd.filter.categoryBits = 0x0001;
-    ground->CreateFixture(&fd);
+    edge_fixtures_.push_back(ground->CreateFixture(&fd));
   }
 
   const double init_x = kTerrainStep * kTerrainStartpad / 2;
@@ -307,12 +314,43 @@ void WalkerSim::compute_state() {
   s[12] = joints_[3]->GetJointSpeed() / kSpeedKnee;
   s[13] = leg_contact_[1] ? 1.0 : 0.0;
   for (int i = 0; i < 10; ++i) {
-    LidarCallback cb;
-    const b2Vec2 p2(static_cast<float>(pos.x + std::sin(1.5 * i / 10.0) * kLidarRange),
-                    static_cast<float>(pos.y - std::cos(1.5 * i / 10.0) * kLidarRange));
-    world_->RayCast(&cb, pos, p2);
-    s[14 + i] = cb.fraction_;
+    const float x2 = static_cast<float>(pos.x + std::sin(1.5 * i / 10.0) * kLidarRange);
+    const float y2 = static_cast<float>(pos.y - std::cos(1.5 * i / 10.0) * kLidarRange);
+    s[14 + i] = direct_lidar_ ? lidar_fraction(pos.x, pos.y, x2, y2)
+                              : lidar_fraction_broad_phase(pos.x, pos.y, x2, y2);
   }
+}
+
+double WalkerSim::lidar_fraction_broad_phase(float x1, float y1, float x2, float y2) const {
+  LidarCallback cb;
+  world_->RayCast(&cb, b2Vec2(x1, y1), b2Vec2(x2, y2));
+  return cb.fraction_;
+}
+
+// The closest terrain hit along the ray, as b2World::RayCast with Gymnasium's lidar callback
+// (which ignores the walker's own fixtures and clips the ray at each hit) reports it: the
+// smallest hit fraction of any terrain fixture, 1 without a hit. Without the broad phase's walk
+// (~3,000 instructions a ray): a hit lies within the ray's x range, so only the edges and
+// obstacles overlapping it are cast, each with the same b2Fixture::RayCast (whose fraction does
+// not depend on how far the ray was clipped before).
+double WalkerSim::lidar_fraction(float x1, float y1, float x2, float y2) const {
+  b2RayCastInput in;
+  in.p1.Set(x1, y1);
+  in.p2.Set(x2, y2);
+  in.maxFraction = 1.0f;
+  float best = 1.0f;
+  const auto cast = [&](b2Fixture* f) {
+    b2RayCastOutput out;
+    if (f->RayCast(&out, in, 0) && out.fraction < best) best = out.fraction;
+  };
+  const double lo = std::min(x1, x2), hi = std::max(x1, x2);
+  const int edges = static_cast<int>(edge_fixtures_.size());
+  const int first = std::max(0, static_cast<int>(std::floor(lo / kTerrainStep)) - 1);
+  const int last = std::min(edges - 1, static_cast<int>(std::floor(hi / kTerrainStep)) + 1);
+  for (int e = first; e <= last; ++e) cast(edge_fixtures_[e]);
+  for (size_t k = 0; k < polygon_fixtures_.size(); ++k)
+    if (polygon_x_[k][1] >= lo - 1e-3 && polygon_x_[k][0] <= hi + 1e-3) cast(polygon_fixtures_[k]);
+  return best;
 }
 
 // ---- snapshots ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@
 
 class b2World;
 class b2Body;
+class b2Fixture;
 class b2RevoluteJoint;
 
 namespace keel::envs {
@@ -61,6 +62,9 @@ class WalkerSim {
   double hull_x() const;
   const std::vector<double>& terrain_y() const { return terrain_y_; }
   size_t obstacle_count() const { return polygons_.size(); }
+  // The lidar casts its rays at the terrain fixtures it can hit (the default); for tests, off:
+  // through b2World::RayCast's broad phase, as Gymnasium does.
+  void set_direct_lidar(bool on) { direct_lidar_ = on; }
 
   std::vector<double> snapshot() const;
   void restore(std::span<const double> snapshot);
@@ -75,6 +79,8 @@ class WalkerSim {
   void build_world();
   WalkerOutcome physics_step(const std::array<double, kActionDim>& action);
   void compute_state();
+  double lidar_fraction(float x1, float y1, float x2, float y2) const;
+  double lidar_fraction_broad_phase(float x1, float y1, float x2, float y2) const;
   void restore_directly(std::span<const double> snapshot);
 
   WalkerConfig config_;
@@ -84,6 +90,12 @@ class WalkerSim {
   std::array<b2Body*, 4> legs_{};             // upper, lower (left), upper, lower (right)
   std::array<b2RevoluteJoint*, 4> joints_{};  // hip, knee, hip, knee
   std::array<Revolute23Scratch, 4> joint_scratch_{};
+  // The terrain's fixtures, for the lidar: edge i spans x in [i, i + 1] terrain steps; each
+  // obstacle polygon with its x range.
+  std::vector<b2Fixture*> edge_fixtures_;
+  std::vector<b2Fixture*> polygon_fixtures_;
+  std::vector<std::array<double, 2>> polygon_x_;
+  bool direct_lidar_ = true;
 
   RngState reset_rng_;
   std::vector<double> terrain_y_;
