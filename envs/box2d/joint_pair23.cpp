@@ -6,14 +6,15 @@
 // (nine velocities) and the two joints. While a joint's motor stays in one regime (saturated: no
 // correction; inside its torque bound: an equality) and its limit in one (the 3x3 block with the
 // limit, unclamped; or the point constraint alone: the limit inactive, or clamped at zero), each
-// correction is an affine function of the nine velocities at the iteration's start (Map,
-// add_joint compose them in Gauss-Seidel's order). An iteration applies six impulses (per joint
-// the point impulse and the axial one), which move the velocities along six fixed columns, so it
-// runs on the impulses applied so far, Λ: y = B Λ + e gives the iteration's six impulses and the
-// four values that decide the regimes (the motors' impulses against their bounds, the limits'
-// accumulated impulses against zero). Gauss-Seidel's chain of dependent operations, ~60 a joint
-// (each joint waits for the other's hull velocity), becomes 8-wide products, taken four
-// iterations at a time (Powers).
+// correction is an affine function of the nine velocities at the iteration's start. An
+// iteration applies six impulses (per joint the point impulse and the axial one), which move the
+// velocities along six fixed columns, so the velocities at its start are affine in the impulses
+// applied so far, Λ, and so is every correction (Map, add_joint compose them in Gauss-Seidel's
+// order): y = B Λ + e gives the iteration's six impulses and the four values that decide the
+// regimes (the motors' impulses against their bounds, the limits' accumulated impulses against
+// zero). Gauss-Seidel's chain of dependent operations, ~60 a joint (each joint waits for the
+// other's hull velocity), becomes 8-wide products, taken four iterations at a time (Powers), or
+// sixteen (Stride) while a run converges slowly.
 //
 // The first iteration that would leave a regime is not taken by the map; from there the joints are
 // solved one by one with Box2D 2.3's arithmetic (solve23), as are the first two iterations of each
@@ -42,37 +43,38 @@ constexpr int kSettle = 2;     // Gauss-Seidel iterations before each attempt
 constexpr int kAttempts = 4;   // attempts per step
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+constexpr int kL = 6;  // impulses: joint 0 px, py, axial; joint 1 px, py, axial
+
 using Vec = std::array<double, kN>;
 
-// A scalar affine in x (the velocities at the start of the iteration): r·x + c.
+// A scalar affine in Λ (the impulses the iterations applied since the step's start): r·Λ + c.
 struct Form {
-  Vec r{};
+  std::array<double, kL> r{};
   double c = 0.0;
 };
 
-// The map from the velocities at the start of the iteration to the current ones: A x + b.
+// The velocities at the current point of an iteration, affine in Λ: x = A Λ + b. At the
+// iteration's start A = U (the six columns the impulses move the velocities along) and b = x_s
+// (the velocities at the step's start); each correction adds its column times its form.
 struct Map {
-  std::array<Vec, kN> a{};  // rows
+  std::array<std::array<double, kL>, kN> a{};  // rows
   Vec b{};
-  Map() {
-    for (int i = 0; i < kN; ++i) a[i][i] = 1.0;
-  }
-  // The form `row`·(current x) + c, on the iteration's starting velocities.
+  // The form `row`·(current x) + c.
   Form of(const Vec& row, double c) const {
     Form f;
     f.c = c;
     for (int i = 0; i < kN; ++i) {
       if (row[i] == 0.0) continue;
-      for (int k = 0; k < kN; ++k) f.r[k] += row[i] * a[i][k];
+      for (int k = 0; k < kL; ++k) f.r[k] += row[i] * a[i][k];
       f.c += row[i] * b[i];
     }
     return f;
   }
-  // current x += u * f(x0)
+  // current x += u * f(Λ)
   void add(const Vec& u, const Form& f) {
     for (int i = 0; i < kN; ++i) {
       if (u[i] == 0.0) continue;
-      for (int k = 0; k < kN; ++k) a[i][k] += u[i] * f.r[k];
+      for (int k = 0; k < kL; ++k) a[i][k] += u[i] * f.r[k];
       b[i] += u[i] * f.c;
     }
   }
@@ -111,17 +113,14 @@ struct Lane {
 };
 struct JointPlan {
   Lane motor, limit;
-  Form px, py;             // the point impulse, accumulated into Joint23::impulse
-  std::array<Vec, 3> u{};  // the columns its impulses (P.x, P.y, axial) move the velocities along
+  Form px, py;  // the point impulse, accumulated into Joint23::impulse
 };
 
 // Adds joint `jt` (body B at `b`) to the iteration's map, in its current regimes, as solve23 runs
 // it: the motor, then the point constraint with or without the limit. The last joint's point
 // impulses need not enter the map: nothing after them reads it.
-JointPlan add_joint(Map& map, const Joint23& jt, int b, bool last) {
+JointPlan add_joint(Map& map, const Joint23& jt, const Rows& rows, bool last) {
   JointPlan plan;
-  const Rows rows(jt, b);
-  plan.u = rows.u;
   if (jt.motor) {
     // solve23: impulse = -axial_mass * (wB - wA - motor_speed)
     Vec row;
@@ -192,8 +191,6 @@ bool all_lanes(const v8si& m) {
 // outputs — its six impulses δ_t and the four check values — are affine in Λ_(t-1):
 // y_t = B Λ_(t-1) + e, and Λ_t = Λ_(t-1) + δ_t. Six columns instead of nine, and the accumulated
 // point impulses are Λ itself.
-constexpr int kL = 6;  // impulses: joint 0 px, py, axial; joint 1 px, py, axial
-
 // Sum of terms[0..5], in a fixed tree.
 inline v8sf sum6(const v8sf (&t)[kL]) {
   return ((t[0] + t[1]) + (t[2] + t[3])) + (t[4] + t[5]);
@@ -310,14 +307,20 @@ struct Stride {
 // it ran, with velocities and accumulated impulses updated to that point.
 int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& vB0, float& wB0,
                       b2Vec2& vB1, float& wB1, int count) {
+  const Rows r0(j0, 3), r1(j1, 6);
+  const Vec* u[kL] = {&r0.u[0], &r0.u[1], &r0.u[2], &r1.u[0], &r1.u[1], &r1.u[2]};
+  const Vec xs = {vA.x, vA.y, wA, vB0.x, vB0.y, wB0, vB1.x, vB1.y, wB1};
   Map map;
-  const JointPlan p0 = add_joint(map, j0, 3, false);
-  const JointPlan p1 = add_joint(map, j1, 6, true);
+  for (int i = 0; i < kN; ++i)
+    for (int k = 0; k < kL; ++k) map.a[i][k] = (*u[k])[i];
+  map.b = xs;
+  const JointPlan p0 = add_joint(map, j0, r0, false);
+  const JointPlan p1 = add_joint(map, j1, r1, true);
   const auto axial = [](const JointPlan& p) {
     Form f;
     for (const Lane* l : {&p.motor, &p.limit}) {
       if (!l->accumulate) continue;  // a saturated motor, a clamped limit: not applied
-      for (int k = 0; k < kN; ++k) f.r[k] += l->form.r[k];
+      for (int k = 0; k < kL; ++k) f.r[k] += l->form.r[k];
       f.c += l->form.c;
     }
     return f;
@@ -328,23 +331,13 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
   const Form* rows[10] = {&p0.px, &p0.py,         &ax0,           &p1.px,         &p1.py,
                           &ax1,   &p0.motor.form, &p0.limit.form, &p1.motor.form, &p1.limit.form};
   const Lane* lanes[4] = {&p0.motor, &p0.limit, &p1.motor, &p1.limit};
-  const Vec* u[kL] = {&p0.u[0], &p0.u[1], &p0.u[2], &p1.u[0], &p1.u[1], &p1.u[2]};
-  const Vec xs = {vA.x, vA.y, wA, vB0.x, vB0.y, wB0, vB1.x, vB1.y, wB1};
 
   v8sf b0[kL] = {}, b1[kL] = {}, e0 = {}, e1 = {}, lo, hi, acc = {}, sums = {};
   for (int row = 0; row < 10; ++row) {
     const Form& f = *rows[row];
-    double e = f.c;
-    for (int i = 0; i < kN; ++i) e += f.r[i] * xs[i];
-    for (int k = 0; k < kL; ++k) {
-      // Column k moves the hull (0..2) and its joint's leg (3 or 6, ..+2); the rest are zeros.
-      const int leg = k < 3 ? 3 : 6;
-      const Vec& c = *u[k];
-      double b = 0.0;
-      for (int i = 0; i < 3; ++i) b += f.r[i] * c[i] + f.r[leg + i] * c[leg + i];
-      (row < kL ? b0[k][row] : b1[k][row - kL]) = static_cast<float>(b);
-    }
-    (row < kL ? e0[row] : e1[row - kL]) = static_cast<float>(e);
+    for (int k = 0; k < kL; ++k)
+      (row < kL ? b0[k][row] : b1[k][row - kL]) = static_cast<float>(f.r[k]);
+    (row < kL ? e0[row] : e1[row - kL]) = static_cast<float>(f.c);
   }
   const float inf = std::numeric_limits<float>::infinity();
   for (int i = 0; i < 8; ++i) lo[i] = -inf, hi[i] = inf;
