@@ -43,6 +43,13 @@ constexpr int kSettle = 2;     // Gauss-Seidel iterations before each attempt
 constexpr int kAttempts = 4;   // attempts per step
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// The iterations run on the impulses, not the velocities. An iteration applies six impulses (per
+// joint the point impulse x, y and the axial one: the motor's inside its bound plus the limit's in
+// the 3x3 block), which change the nine velocities through six columns U, so the velocities after
+// t iterations are x_s + U Λ_t, Λ_t the impulses applied since the start x_s. Iteration t's
+// outputs — its six impulses δ_t and the four check values — are affine in Λ_(t-1):
+// y_t = B Λ_(t-1) + e, and Λ_t = Λ_(t-1) + δ_t. Six columns instead of nine, and the accumulated
+// point impulses are Λ itself.
 constexpr int kL = 6;  // impulses: joint 0 px, py, axial; joint 1 px, py, axial
 
 using Vec = std::array<double, kN>;
@@ -184,13 +191,6 @@ bool all_lanes(const v8si& m) {
 #endif
 }
 
-// The iterations run on the impulses, not the velocities. An iteration applies six impulses (per
-// joint the point impulse x, y and the axial one: the motor's inside its bound plus the limit's in
-// the 3x3 block), which change the nine velocities through six columns U, so the velocities after
-// t iterations are x_s + U Λ_t, Λ_t the impulses applied since the start x_s. Iteration t's
-// outputs — its six impulses δ_t and the four check values — are affine in Λ_(t-1):
-// y_t = B Λ_(t-1) + e, and Λ_t = Λ_(t-1) + δ_t. Six columns instead of nine, and the accumulated
-// point impulses are Λ itself.
 // Sum of terms[0..5], in a fixed tree.
 inline v8sf sum6(const v8sf (&t)[kL]) {
   return ((t[0] + t[1]) + (t[2] + t[3])) + (t[4] + t[5]);
