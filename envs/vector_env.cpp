@@ -125,9 +125,9 @@ void VectorEnv::step_all(StepFn&& fn) {
     // middle of one list. So an env mostly stays on one core (its world in that core's cache),
     // and neither thread idles while the other has more than one env left. With more ways all
     // claim from one list, the most expensive first.
-    plan_claims(pool_->ways());
-    std::atomic<int> left{n};
     const int ways = pool_->ways();
+    plan_claims(ways);
+    std::atomic<int> left{n};
     pool_->run([&](int way) {
       for (int k = 0, c; (c = left.fetch_sub(1, std::memory_order_relaxed)) > 0; ++k) {
         const int i = ways == 2 ? claims_[way == 0 ? k : n - 1 - k] : claims_[c - 1];

@@ -164,22 +164,22 @@ void WalkerSim::build_world() {
   // fixtures Gymnasium spreads over many static bodies).
   b2BodyDef ground_def;
   b2Body* ground = world_->CreateBody(&ground_def);
-  polygon_fixtures_.clear();
-  polygon_x_.clear();
+  obstacle_fixtures_.clear();
   for (const Poly& p : polygons_) {
     b2Vec2 v[4];
-    std::array<double, 2> x_range = {p.xy[0], p.xy[0]};
+    Obstacle o{nullptr, p.xy[0], p.xy[0]};
     for (int k = 0; k < 4; ++k) {
       v[k].Set(static_cast<float>(p.xy[2 * k]), static_cast<float>(p.xy[2 * k + 1]));
-      x_range = {std::min(x_range[0], p.xy[2 * k]), std::max(x_range[1], p.xy[2 * k])};
+      o.x_lo = std::min(o.x_lo, p.xy[2 * k]);
+      o.x_hi = std::max(o.x_hi, p.xy[2 * k]);
     }
     b2PolygonShape shape;
     shape.Set(v, 4);
     b2FixtureDef fd;
     fd.shape = &shape;
     fd.friction = static_cast<float>(kFriction);
-    polygon_fixtures_.push_back(ground->CreateFixture(&fd));
-    polygon_x_.push_back(x_range);
+    o.fixture = ground->CreateFixture(&fd);
+    obstacle_fixtures_.push_back(o);
   }
   edge_fixtures_.clear();
   for (int i = 0; i + 1 < kTerrainLength; ++i) {
@@ -348,8 +348,8 @@ double WalkerSim::lidar_fraction(float x1, float y1, float x2, float y2) const {
   const int first = std::max(0, static_cast<int>(std::floor(lo / kTerrainStep)) - 1);
   const int last = std::min(edges - 1, static_cast<int>(std::floor(hi / kTerrainStep)) + 1);
   for (int e = first; e <= last; ++e) cast(edge_fixtures_[e]);
-  for (size_t k = 0; k < polygon_fixtures_.size(); ++k)
-    if (polygon_x_[k][1] >= lo - 1e-3 && polygon_x_[k][0] <= hi + 1e-3) cast(polygon_fixtures_[k]);
+  for (const Obstacle& o : obstacle_fixtures_)
+    if (o.x_hi >= lo - 1e-3 && o.x_lo <= hi + 1e-3) cast(o.fixture);
   return best;
 }
 

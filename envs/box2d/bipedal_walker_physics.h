@@ -92,9 +92,12 @@ class WalkerSim {
   std::array<Revolute23Scratch, 4> joint_scratch_{};
   // The terrain's fixtures, for the lidar: edge i spans x in [i, i + 1] terrain steps; each
   // obstacle polygon with its x range.
+  struct Obstacle {
+    b2Fixture* fixture;
+    double x_lo, x_hi;
+  };
   std::vector<b2Fixture*> edge_fixtures_;
-  std::vector<b2Fixture*> polygon_fixtures_;
-  std::vector<std::array<double, 2>> polygon_x_;
+  std::vector<Obstacle> obstacle_fixtures_;
   bool direct_lidar_ = true;
 
   RngState reset_rng_;

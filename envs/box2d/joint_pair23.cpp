@@ -206,7 +206,7 @@ constexpr int kBlockMin = 32;
 // Runs that do not settle within a block (Λ still moving: a slowly converging mode, e.g. both
 // motors inside their bounds) go kStride iterations at a time (Stride).
 constexpr int kStride = 16;
-constexpr int kSettleBlocks = 3;  // blocks before the first stride
+constexpr int kSettleBlocks = 4;  // blocks before the first stride
 
 struct Powers {
   v8sf p0[kStride][kL], p1[kStride][kL], q0[kStride], q1[kStride];
@@ -349,6 +349,13 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
   }
 
   v8sf lam = {};  // Λ in lanes 0..5
+  // The next iteration's six impulses (y0) and four check values (y1), from Λ.
+  const auto outputs = [&](v8sf& y0, v8sf& y1) {
+    v8sf t0[kL], t1[kL];
+    for (int k = 0; k < kL; ++k) t0[k] = b0[k] * lam[k], t1[k] = b1[k] * lam[k];
+    y0 = sum6(t0) + e0;
+    y1 = sum6(t1) + e1;
+  };
   int n = 0;
   if (count >= kBlockMin) {
     Powers pw(b0, b1, e0, e1);
@@ -366,39 +373,33 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
       sums = s;
       return true;
     };
-    for (; n + kBlock <= count; n += kBlock) {
+    while (n + kBlock <= count) {
       v8sf o0[kBlock], o1[kBlock];
       pw.apply(lam, o0, o1);
       if (!advance(o1)) break;
+      n += kBlock;
       const v8sf next = lam + ((o0[0] + o0[1]) + (o0[2] + o0[3]));
       if (all_lanes(next == lam)) {
         // The block's impulses are below Λ's rounding: Λ is a fixed point in float, so every
         // later block repeats this one's outputs and only the summed checks move. The same
         // arithmetic as taking those blocks, without their products.
-        for (n += kBlock; n + kBlock <= count && advance(o1);) n += kBlock;
+        while (n + kBlock <= count && advance(o1)) n += kBlock;
         break;
       }
       lam = next;
-      if (n == kSettleBlocks * kBlock && count - n - kBlock >= 2 * kStride) {
+      if (n == kSettleBlocks * kBlock && count - n >= 2 * kStride) {
         // Still moving after the blocks in which most runs settle to a fixed point (the third,
         // mostly): a slow mode. Take strides while they provably stay in regime.
-        n += kBlock;
         const Stride st(pw);
-        for (; n + kStride <= count; n += kStride) {
-          v8sf t0[kL], t1[kL];
-          for (int k = 0; k < kL; ++k) t0[k] = b0[k] * lam[k], t1[k] = b1[k] * lam[k];
-          if (!st.take(lam, sums, sum6(t0) + e0, sum6(t1) + e1, acc, lo, hi)) break;
+        for (v8sf y0, y1; n + kStride <= count; n += kStride) {
+          outputs(y0, y1);
+          if (!st.take(lam, sums, y0, y1, acc, lo, hi)) break;
         }
-        n -= kBlock;  // the loop's increment
       }
     }
   }
-  for (; n < count; ++n) {
-    const v8sf t0[kL] = {b0[0] * lam[0], b0[1] * lam[1], b0[2] * lam[2],
-                         b0[3] * lam[3], b0[4] * lam[4], b0[5] * lam[5]};
-    const v8sf t1[kL] = {b1[0] * lam[0], b1[1] * lam[1], b1[2] * lam[2],
-                         b1[3] * lam[3], b1[4] * lam[4], b1[5] * lam[5]};
-    const v8sf y0 = sum6(t0) + e0, y1 = sum6(t1) + e1;
+  for (v8sf y0, y1; n < count; ++n) {
+    outputs(y0, y1);
     const v8sf checked = sums + y1;
     if (!all_lanes((checked >= lo) & (checked <= hi))) break;  // leaves a regime (or NaN)
     sums += y1 * acc;
