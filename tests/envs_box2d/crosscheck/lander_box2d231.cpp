@@ -2,9 +2,10 @@
 // float, as pybox2d (Gymnasium's reference engine, 2.3.10) compiles it.
 //
 // The npm package box2d.js 1.0.4 ships that source (Box2D_v2.3.1/). This file re-expresses
-// Gymnasium 1.x's LunarLander-v3 (a fresh world per reset, render_mode=None so no particles,
-// pybox2d's referenceAngle default) and its demo heuristic on it, and prints one summary line.
-// Not built by CMake and not run by ctest (it needs that source):
+// Gymnasium 1.x's LunarLander-v3 (a fresh world per reset, no particles: they collide only with
+// the ground and, added as a trial, changed no episode; pybox2d's referenceAngle default) and its
+// demo heuristic on it, and prints one summary line. Not built by CMake and not run by ctest (it
+// needs that source):
 //
 //   cd /tmp && npm pack box2d.js@1.0.4 && tar xzf box2d.js-1.0.4.tgz   # -> /tmp/package
 //   mkdir -p /tmp/b23 && cd /tmp/b23
