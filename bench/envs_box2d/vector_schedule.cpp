@@ -42,15 +42,47 @@ struct Cost {
 };
 using Batches = std::vector<std::vector<Cost>>;
 
+// Random actions for one env or a batch of envs.
+class RandomActions {
+ public:
+  RandomActions(const Space& space, int n)
+      : space_(space),
+        a_(space.flat_size()),
+        d_(n),
+        c_(space.is_discrete() ? 1 : space.flat_size(), n) {}
+  StepResult step(Env& env) {
+    if (space_.is_discrete()) return env.step(space_.sample_discrete(rng_));
+    space_.sample(rng_, a_);
+    return env.step(std::span<const float>(a_));
+  }
+  void step(VectorEnv& v) {
+    if (space_.is_discrete()) {
+      for (auto& x : d_) x = space_.sample_discrete(rng_);
+      v.step(d_);
+      return;
+    }
+    for (int i = 0; i < static_cast<int>(c_.cols()); ++i) {
+      space_.sample(rng_, a_);
+      for (int k = 0; k < static_cast<int>(a_.size()); ++k) c_(k, i) = a_[k];
+    }
+    v.step(c_);
+  }
+
+ private:
+  const Space& space_;
+  Rng rng_{3};
+  std::vector<float> a_;
+  std::vector<int64_t> d_;
+  Eigen::MatrixXf c_;
+};
+
 Batches record(const std::string& id, int batches, int n) {
   std::vector<std::unique_ptr<Env>> envs;
   for (int i = 0; i < n; ++i) {
     envs.push_back(make_env(id));
     envs.back()->reset(Rng::derive_seed(1, "env", static_cast<uint64_t>(i)));
   }
-  const Space& space = envs[0]->action_space();
-  Rng rng(2);
-  std::vector<float> a(space.flat_size());
+  RandomActions act(envs[0]->action_space(), n);
   using Clock = std::chrono::steady_clock;
   const auto us = [](Clock::duration d) {
     return std::chrono::duration<double, std::micro>(d).count();
@@ -59,13 +91,7 @@ Batches record(const std::string& id, int batches, int n) {
   for (int b = 0; b < batches; ++b) {
     for (int i = 0; i < n; ++i) {
       const auto t0 = Clock::now();
-      StepResult r;
-      if (space.is_discrete()) {
-        r = envs[i]->step(space.sample_discrete(rng));
-      } else {
-        space.sample(rng, a);
-        r = envs[i]->step(std::span<const float>(a));
-      }
+      const StepResult r = act.step(*envs[i]);
       const auto t1 = Clock::now();
       out[b][i].step = us(t1 - t0);
       if (r.done()) {
@@ -109,40 +135,6 @@ double claims_time(const Batches& batches) {
   }
   return t;
 }
-
-// Random actions for one env or a batch of envs.
-class RandomActions {
- public:
-  RandomActions(const Space& space, int n)
-      : space_(space),
-        a_(space.flat_size()),
-        d_(n),
-        c_(space.is_discrete() ? 1 : space.flat_size(), n) {}
-  StepResult step(Env& env) {
-    if (space_.is_discrete()) return env.step(space_.sample_discrete(rng_));
-    space_.sample(rng_, a_);
-    return env.step(std::span<const float>(a_));
-  }
-  void step(VectorEnv& v) {
-    if (space_.is_discrete()) {
-      for (auto& x : d_) x = space_.sample_discrete(rng_);
-      v.step(d_);
-      return;
-    }
-    for (int i = 0; i < static_cast<int>(c_.cols()); ++i) {
-      space_.sample(rng_, a_);
-      for (int k = 0; k < static_cast<int>(a_.size()); ++k) c_(k, i) = a_[k];
-    }
-    v.step(c_);
-  }
-
- private:
-  const Space& space_;
-  Rng rng_{3};
-  std::vector<float> a_;
-  std::vector<int64_t> d_;
-  Eigen::MatrixXf c_;
-};
 
 struct Rates {
   double single = 0, serial = 0, pool = 0;  // env steps per second over all rounds
