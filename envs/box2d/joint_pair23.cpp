@@ -64,22 +64,28 @@ struct Form {
 // iteration's start A = U (the six columns the impulses move the velocities along) and b = x_s
 // (the velocities at the step's start); each correction adds its column times its form.
 struct Map {
-  std::array<std::array<double, kL>, kN> a{};  // rows
-  Vec b{};
-  // The form `row`·(current x) + c.
-  Form of(const Vec& row, double c) const {
+  std::array<std::array<double, kL>, kN> a;  // rows
+  Vec b;
+  Map(const Vec* const (&u)[kL], const Vec& xs) : b(xs) {
+    for (int i = 0; i < kN; ++i)
+      for (int k = 0; k < kL; ++k) a[i][k] = (*u[k])[i];
+  }
+  // The form `row`·(current x) + c; `row` is zero outside the velocities `at` (ascending).
+  template <size_t N>
+  Form of(const Vec& row, double c, const std::array<int, N>& at) const {
     Form f;
     f.c = c;
-    for (int i = 0; i < kN; ++i) {
+    for (const int i : at) {
       if (row[i] == 0.0) continue;
       for (int k = 0; k < kL; ++k) f.r[k] += row[i] * a[i][k];
       f.c += row[i] * b[i];
     }
     return f;
   }
-  // current x += u * f(Λ)
-  void add(const Vec& u, const Form& f) {
-    for (int i = 0; i < kN; ++i) {
+  // current x += u * f(Λ); `u` is zero outside the velocities `at` (ascending).
+  template <size_t N>
+  void add(const Vec& u, const Form& f, const std::array<int, N>& at) {
+    for (const int i : at) {
       if (u[i] == 0.0) continue;
       for (int k = 0; k < kL; ++k) a[i][k] += u[i] * f.r[k];
       b[i] += u[i] * f.c;
@@ -88,24 +94,33 @@ struct Map {
 };
 
 // One joint's constraint rows (Cdot1.x, Cdot1.y, Cdot2 on the nine velocities) and the columns
-// through which an impulse (P.x, P.y, angular) changes them; body A at 0, body B at `b`.
+// through which an impulse (P.x, P.y, angular) changes them; body A at 0, body B at `B`. Row and
+// column 0 touch the velocities `x`, 1 `y`, 2 `axial`, their combinations `all` (ascending; the
+// other entries are zero, which the Gauss-Seidel sums skip anyway).
+template <int B>
 struct Rows {
+  static constexpr std::array<int, 4> x{0, 2, B, B + 2}, y{1, 2, B + 1, B + 2};
+  static constexpr std::array<int, 2> axial{2, B + 2};
+  static constexpr std::array<int, 6> all{0, 1, 2, B, B + 1, B + 2};
   std::array<Vec, 3> j{};
   std::array<Vec, 3> u{};
-  Rows(const Joint23& jt, int b) {
+  explicit Rows(const Joint23& jt) {
     const double rax = jt.rA.x, ray = jt.rA.y, rbx = jt.rB.x, rby = jt.rB.y;
-    j[0][0] = -1.0, j[0][2] = ray, j[0][b] = 1.0, j[0][b + 2] = -rby;
-    j[1][1] = -1.0, j[1][2] = -rax, j[1][b + 1] = 1.0, j[1][b + 2] = rbx;
-    j[2][2] = -1.0, j[2][b + 2] = 1.0;
-    u[0][0] = -jt.mA, u[0][2] = jt.iA * ray, u[0][b] = jt.mB, u[0][b + 2] = -jt.iB * rby;
-    u[1][1] = -jt.mA, u[1][2] = -jt.iA * rax, u[1][b + 1] = jt.mB, u[1][b + 2] = jt.iB * rbx;
-    u[2][2] = -jt.iA, u[2][b + 2] = jt.iB;
+    j[0][0] = -1.0, j[0][2] = ray, j[0][B] = 1.0, j[0][B + 2] = -rby;
+    j[1][1] = -1.0, j[1][2] = -rax, j[1][B + 1] = 1.0, j[1][B + 2] = rbx;
+    j[2][2] = -1.0, j[2][B + 2] = 1.0;
+    u[0][0] = -jt.mA, u[0][2] = jt.iA * ray, u[0][B] = jt.mB, u[0][B + 2] = -jt.iB * rby;
+    u[1][1] = -jt.mA, u[1][2] = -jt.iA * rax, u[1][B + 1] = jt.mB, u[1][B + 2] = jt.iB * rbx;
+    u[2][2] = -jt.iA, u[2][B + 2] = jt.iB;
   }
 };
 
-Vec combine(double k0, const Vec& v0, double k1, const Vec& v1, double k2, const Vec& v2) {
+// k0 v0 + k1 v1 + k2 v2 on the velocities `at` (the others are left unset: nothing reads them).
+template <size_t N>
+Vec combine(const std::array<int, N>& at, double k0, const Vec& v0, double k1, const Vec& v1,
+            double k2, const Vec& v2) {
   Vec out;
-  for (int i = 0; i < kN; ++i) out[i] = k0 * v0[i] + k1 * v1[i] + k2 * v2[i];
+  for (const int i : at) out[i] = k0 * v0[i] + k1 * v1[i] + k2 * v2[i];
   return out;
 }
 
@@ -126,13 +141,14 @@ struct JointPlan {
 // Adds joint `jt` (body B at `b`) to the iteration's map, in its current regimes, as solve23 runs
 // it: the motor, then the point constraint with or without the limit. The last joint's point
 // impulses need not enter the map: nothing after them reads it.
-JointPlan add_joint(Map& map, const Joint23& jt, const Rows& rows, bool last) {
+template <int B>
+JointPlan add_joint(Map& map, const Joint23& jt, const Rows<B>& rows, bool last) {
   JointPlan plan;
   if (jt.motor) {
     // solve23: impulse = -axial_mass * (wB - wA - motor_speed)
     Vec row;
-    for (int i = 0; i < kN; ++i) row[i] = -jt.axial_mass * rows.j[2][i];
-    plan.motor.form = map.of(row, jt.axial_mass * jt.motor_speed);
+    for (const int i : rows.axial) row[i] = -jt.axial_mass * rows.j[2][i];
+    plan.motor.form = map.of(row, jt.axial_mass * jt.motor_speed, rows.axial);
     if (jt.motor_impulse == jt.max_impulse) {
       plan.motor.lo = 0.0;  // saturated at +max while the impulse would push further out
     } else if (jt.motor_impulse == -jt.max_impulse) {
@@ -142,30 +158,35 @@ JointPlan add_joint(Map& map, const Joint23& jt, const Rows& rows, bool last) {
       plan.motor.hi = jt.max_impulse;
       plan.motor.accumulate = true;
       plan.motor.start = jt.motor_impulse;
-      map.add(rows.u[2], plan.motor.form);
+      map.add(rows.u[2], plan.motor.form, rows.axial);
     }
   }
   const float* s = jt.inv;
   // 3x3 inverse [[s0 s1 s2] [s1 s3 s4] [s2 s4 s5]], 2x2 [[s6 s7] [s7 s8]]; impulse = -inv * Cdot.
-  const Form z3 = map.of(combine(-s[2], rows.j[0], -s[4], rows.j[1], -s[5], rows.j[2]), 0.0);
+  const Form z3 = map.of(combine(rows.all, -s[2], rows.j[0], -s[4], rows.j[1], -s[5], rows.j[2]),
+                         0.0, rows.all);
   const bool three = jt.limit && (jt.state == kEqualLimits || jt.limit_impulse != 0.0f);
   if (three) {
-    plan.px = map.of(combine(-s[0], rows.j[0], -s[1], rows.j[1], -s[2], rows.j[2]), 0.0);
-    plan.py = map.of(combine(-s[1], rows.j[0], -s[3], rows.j[1], -s[4], rows.j[2]), 0.0);
+    plan.px = map.of(combine(rows.all, -s[0], rows.j[0], -s[1], rows.j[1], -s[2], rows.j[2]), 0.0,
+                     rows.all);
+    plan.py = map.of(combine(rows.all, -s[1], rows.j[0], -s[3], rows.j[1], -s[4], rows.j[2]), 0.0,
+                     rows.all);
     plan.limit.form = z3;
     plan.limit.accumulate = true;
     plan.limit.start = jt.limit_impulse;
     if (jt.state == kAtLowerLimit) plan.limit.lo = 0.0;  // solve23 clamps below 0 ...
     if (jt.state == kAtUpperLimit) plan.limit.hi = 0.0;  // ... or above
     if (!last) {
-      map.add(rows.u[0], plan.px);
-      map.add(rows.u[1], plan.py);
-      map.add(rows.u[2], z3);
+      map.add(rows.u[0], plan.px, rows.x);
+      map.add(rows.u[1], plan.py, rows.y);
+      map.add(rows.u[2], z3, rows.axial);
     }
   } else {
     const Vec zero{};
-    plan.px = map.of(combine(-s[6], rows.j[0], -s[7], rows.j[1], 0.0, zero), 0.0);
-    plan.py = map.of(combine(-s[7], rows.j[0], -s[8], rows.j[1], 0.0, zero), 0.0);
+    plan.px =
+        map.of(combine(rows.all, -s[6], rows.j[0], -s[7], rows.j[1], 0.0, zero), 0.0, rows.all);
+    plan.py =
+        map.of(combine(rows.all, -s[7], rows.j[0], -s[8], rows.j[1], 0.0, zero), 0.0, rows.all);
     if (jt.limit) {
       // Clamped at zero: solve23 keeps the reduced (point) solve while the 3x3 one would push
       // the limit impulse below zero (lower limit) or above (upper).
@@ -174,8 +195,8 @@ JointPlan add_joint(Map& map, const Joint23& jt, const Rows& rows, bool last) {
       if (jt.state == kAtUpperLimit) plan.limit.lo = 0.0;
     }
     if (!last) {
-      map.add(rows.u[0], plan.px);
-      map.add(rows.u[1], plan.py);
+      map.add(rows.u[0], plan.px, rows.x);
+      map.add(rows.u[1], plan.py, rows.y);
     }
   }
   return plan;
@@ -307,13 +328,11 @@ struct Stride {
 // it ran, with velocities and accumulated impulses updated to that point.
 int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& vB0, float& wB0,
                       b2Vec2& vB1, float& wB1, int count) {
-  const Rows r0(j0, 3), r1(j1, 6);
+  const Rows<3> r0(j0);
+  const Rows<6> r1(j1);
   const Vec* u[kL] = {&r0.u[0], &r0.u[1], &r0.u[2], &r1.u[0], &r1.u[1], &r1.u[2]};
   const Vec xs = {vA.x, vA.y, wA, vB0.x, vB0.y, wB0, vB1.x, vB1.y, wB1};
-  Map map;
-  for (int i = 0; i < kN; ++i)
-    for (int k = 0; k < kL; ++k) map.a[i][k] = (*u[k])[i];
-  map.b = xs;
+  Map map(u, xs);
   const JointPlan p0 = add_joint(map, j0, r0, false);
   const JointPlan p1 = add_joint(map, j1, r1, true);
   const auto axial = [](const JointPlan& p) {
