@@ -51,6 +51,7 @@ namespace {
 std::atomic<bool> g_revolute23_ran{false};  // set by the 2.3 solver below whenever it runs
 bool g_revolute23_active = false;           // written once, under box2d_init_once's call_once
 bool g_profile_timer_disabled = false;      // likewise
+bool g_world_solve_active = false;          // likewise
 }  // namespace
 
 void box2d_init_once() {
@@ -88,6 +89,14 @@ void box2d_init_once() {
       profiled_ms += world.GetProfile().step;
     }
     g_profile_timer_disabled = profiled_ms == 0.0f;
+    // A world without contacts: its steps go to world_solve.cpp's b2World::Solve, if Box2D calls
+    // ours.
+    resolve_libbox2d_world_solve();
+    b2World air(b2Vec2(0.0f, -10.0f));
+    air.CreateBody(&box_def)->CreateFixture(&box, 1.0f);
+    const long long before = world_solves_without_contacts();
+    air.Step(0.02f, 8, 3);
+    g_world_solve_active = world_solves_without_contacts() > before;
   });
 }
 
@@ -99,6 +108,11 @@ bool box2d23_revolute_active() {
 bool box2d_profile_timer_disabled() {
   box2d_init_once();
   return g_profile_timer_disabled;
+}
+
+bool box2d_world_solve_active() {
+  box2d_init_once();
+  return g_world_solve_active;
 }
 
 // Leg contacts and hull hits, as Gymnasium's ContactDetector.
