@@ -28,13 +28,13 @@ bool box2d23_revolute_active();
 // does not read the clock for b2World::GetProfile()). Calls box2d_init_once().
 bool box2d_profile_timer_disabled();
 
-// Whether Box2D calls the b2World::Solve defined in world_solve.cpp for steps whose islands hold
-// no touching contact (it hands every other step to libbox2d's). Calls box2d_init_once().
+// Whether Box2D calls the b2World::Solve defined in world_solve.cpp (which replaces libbox2d's
+// for worlds that fit its arrays). Calls box2d_init_once().
 bool box2d_world_solve_active();
 // world_solve.cpp: world steps solved there since the process started (all threads), and, for
 // tests, a switch (this thread's) that hands every step to libbox2d's Solve instead.
-long long world_solves_without_contacts();
-void set_world_solve_without_contacts(bool on);
+long long world_solves_by_keel();
+void set_keel_world_solve(bool on);
 void resolve_libbox2d_world_solve();  // finds libbox2d's Solve (aborts if it cannot)
 
 // Points the joint's user data at its 2.3 solver scratch (revolute23.h).

@@ -89,14 +89,13 @@ void box2d_init_once() {
       profiled_ms += world.GetProfile().step;
     }
     g_profile_timer_disabled = profiled_ms == 0.0f;
-    // A world without contacts: its steps go to world_solve.cpp's b2World::Solve, if Box2D calls
-    // ours.
+    // Whether a world's steps go to world_solve.cpp's b2World::Solve (Box2D calls ours).
     resolve_libbox2d_world_solve();
     b2World air(b2Vec2(0.0f, -10.0f));
     air.CreateBody(&box_def)->CreateFixture(&box, 1.0f);
-    const long long before = world_solves_without_contacts();
+    const long long before = world_solves_by_keel();
     air.Step(0.02f, 8, 3);
-    g_world_solve_active = world_solves_without_contacts() > before;
+    g_world_solve_active = world_solves_by_keel() > before;
   });
 }
 

@@ -1,22 +1,25 @@
-// b2World::Solve for steps whose islands hold no contact, replacing libbox2d's (2.4.1).
+// b2World::Solve, replacing libbox2d's (2.4.1) for the envs' small worlds.
 //
 // libbox2d's b2World::Step calls Solve through the PLT (`objdump -d`: `call
 // b2World::Solve(b2TimeStep const&)@plt`), so this definition, exported by the executable as the
-// joints' are (lunar_lander_physics.cpp), is the one it calls. When no awake body has a touching
-// contact — the lander in flight, the reset steps, a walker in the air — the islands are bodies
-// and joints only, and this runs Box2D 2.4.1's Solve and b2Island::Solve for them with the same
-// arithmetic in the same order, without the island and contact-solver objects: no stack
-// allocations, no contact solver that has nothing to solve, the joints called directly. Any other
-// step goes to libbox2d's own Solve, found with dlsym(RTLD_NEXT).
+// joints' are (lunar_lander_physics.cpp), is the one it calls. It runs Box2D 2.4.1's Solve,
+// b2Island::Solve and b2ContactSolver with the same arithmetic in the same order (every vector
+// operation through b2_math.h's inline functions, as libbox2d's; envs/ compiles with
+// -ffp-contract=off), without the island and contact-solver objects: no stack allocations, no
+// profile timers, the joints called directly. Worlds larger than its fixed arrays go to
+// libbox2d's own Solve, found with dlsym(RTLD_NEXT).
 //
-// What an island without contacts does, in 2.4.1's order: the DFS from each awake non-static
-// seed in body-list order (bodies take island indices in the order they leave the stack; joints
-// join in the order their edges are found); integrate velocities (gravity, force, damping); the
-// joints' InitVelocityConstraints; the velocity iterations (joints only: the contact solver has
-// no constraint); integrate positions, clamped to b2_maxTranslation / b2_maxRotation; the position
-// iterations until the joints report success (an empty contact solver reports success); copy back
-// and synchronise transforms; the sleep rule. Then every island body's fixtures are synchronised,
-// in body-list order, and the broad phase looks for new contacts.
+// 2.4.1's order: the DFS from each awake non-static seed in body-list order (bodies take island
+// indices in the order they leave the stack; touching, enabled, non-sensor contacts and then
+// joints join in the order their edges are found); integrate velocities (gravity, force,
+// damping); the contacts' constraints (masses, restitution bias, the 2-point block solver's K
+// and its inverse, or one point when K is ill-conditioned); warm start; the joints'
+// InitVelocityConstraints; the velocity iterations (joints, then contacts: friction, then the
+// normal impulses, one point at a time or as a 2x2 LCP); the impulses stored for warm starting;
+// integrate positions, clamped to b2_maxTranslation / b2_maxRotation; the position iterations
+// (contacts, then joints) until both report success; copy back and synchronise transforms;
+// PostSolve; the sleep rule. Then every island body's fixtures are synchronised, in body-list
+// order, and the broad phase looks for new contacts.
 #include <dlfcn.h>
 
 #include <atomic>
@@ -46,15 +49,328 @@ SolveFn libbox2d_solve() {
 std::atomic<long long> g_own_solves{0};
 thread_local bool g_own_solve_enabled = true;
 
-// Islands this path takes: small, and without any touching contact.
-constexpr int kMaxBodies = 16, kMaxJoints = 16;
+// Worlds this path takes: their bodies, joints and contacts fit these arrays.
+constexpr int kMaxBodies = 64, kMaxJoints = 16, kMaxContacts = 64;
+
+// One contact's constraint: b2ContactVelocityConstraint and b2ContactPositionConstraint together.
+struct ContactPoint {
+  b2Vec2 rA, rB;
+  float normal_impulse, tangent_impulse, normal_mass, tangent_mass, velocity_bias;
+};
+struct ContactRow {
+  b2Contact* contact;
+  ContactPoint points[b2_maxManifoldPoints];
+  b2Vec2 normal;
+  b2Mat22 normal_mass, K;
+  int32 indexA, indexB;
+  float mA, mB, iA, iB;
+  float friction, restitution, threshold, tangent_speed;
+  int32 point_count;  // velocity points: 1 when the 2-point block is ill-conditioned
+  // Position part.
+  b2Vec2 local_points[b2_maxManifoldPoints];
+  b2Vec2 local_normal, local_point, local_centerA, local_centerB;
+  b2Manifold::Type type;
+  float radiusA, radiusB;
+  int32 manifold_points;
+};
+
+// b2ContactSolver's constructor and InitializeVelocityConstraints. The caller has set each row's
+// contact and the body fields (indexA/B, mA/B, iA/B, local_centerA/B).
+void init_contacts(ContactRow* rows, int count, const b2TimeStep& step, const b2Position* positions,
+                   const b2Velocity* velocities) {
+  for (int i = 0; i < count; ++i) {
+    ContactRow& r = rows[i];
+    b2Contact* contact = r.contact;
+    const b2Manifold* manifold = contact->GetManifold();
+    r.radiusA = contact->GetFixtureA()->GetShape()->m_radius;
+    r.radiusB = contact->GetFixtureB()->GetShape()->m_radius;
+    r.friction = contact->GetFriction();
+    r.restitution = contact->GetRestitution();
+    r.threshold = contact->GetRestitutionThreshold();
+    r.tangent_speed = contact->GetTangentSpeed();
+    r.point_count = r.manifold_points = manifold->pointCount;
+    r.K.SetZero();
+    r.normal_mass.SetZero();
+    r.local_normal = manifold->localNormal;
+    r.local_point = manifold->localPoint;
+    r.type = manifold->type;
+    for (int j = 0; j < r.point_count; ++j) {
+      const b2ManifoldPoint& cp = manifold->points[j];
+      ContactPoint& p = r.points[j];
+      if (step.warmStarting) {
+        p.normal_impulse = step.dtRatio * cp.normalImpulse;
+        p.tangent_impulse = step.dtRatio * cp.tangentImpulse;
+      } else {
+        p.normal_impulse = 0.0f;
+        p.tangent_impulse = 0.0f;
+      }
+      r.local_points[j] = cp.localPoint;
+    }
+  }
+  for (int i = 0; i < count; ++i) {
+    ContactRow& r = rows[i];
+    const float mA = r.mA, mB = r.mB, iA = r.iA, iB = r.iB;
+    const b2Vec2 cA = positions[r.indexA].c, cB = positions[r.indexB].c;
+    const b2Vec2 vA = velocities[r.indexA].v, vB = velocities[r.indexB].v;
+    const float wA = velocities[r.indexA].w, wB = velocities[r.indexB].w;
+    b2Transform xfA, xfB;
+    xfA.q.Set(positions[r.indexA].a);
+    xfB.q.Set(positions[r.indexB].a);
+    xfA.p = cA - b2Mul(xfA.q, r.local_centerA);
+    xfB.p = cB - b2Mul(xfB.q, r.local_centerB);
+    b2WorldManifold world;
+    world.Initialize(r.contact->GetManifold(), xfA, r.radiusA, xfB, r.radiusB);
+    r.normal = world.normal;
+    for (int j = 0; j < r.point_count; ++j) {
+      ContactPoint& p = r.points[j];
+      p.rA = world.points[j] - cA;
+      p.rB = world.points[j] - cB;
+      const float rnA = b2Cross(p.rA, r.normal);
+      const float rnB = b2Cross(p.rB, r.normal);
+      const float k_normal = mA + mB + iA * rnA * rnA + iB * rnB * rnB;
+      p.normal_mass = k_normal > 0.0f ? 1.0f / k_normal : 0.0f;
+      const b2Vec2 tangent = b2Cross(r.normal, 1.0f);
+      const float rtA = b2Cross(p.rA, tangent);
+      const float rtB = b2Cross(p.rB, tangent);
+      const float k_tangent = mA + mB + iA * rtA * rtA + iB * rtB * rtB;
+      p.tangent_mass = k_tangent > 0.0f ? 1.0f / k_tangent : 0.0f;
+      p.velocity_bias = 0.0f;
+      const float v_rel = b2Dot(r.normal, vB + b2Cross(wB, p.rB) - vA - b2Cross(wA, p.rA));
+      if (v_rel < -r.threshold) p.velocity_bias = -r.restitution * v_rel;
+    }
+    if (r.point_count == 2) {  // the block solver (libbox2d's g_blockSolve, on)
+      const ContactPoint &p1 = r.points[0], &p2 = r.points[1];
+      const float rn1A = b2Cross(p1.rA, r.normal);
+      const float rn1B = b2Cross(p1.rB, r.normal);
+      const float rn2A = b2Cross(p2.rA, r.normal);
+      const float rn2B = b2Cross(p2.rB, r.normal);
+      const float k11 = mA + mB + iA * rn1A * rn1A + iB * rn1B * rn1B;
+      const float k22 = mA + mB + iA * rn2A * rn2A + iB * rn2B * rn2B;
+      const float k12 = mA + mB + iA * rn1A * rn2A + iB * rn1B * rn2B;
+      const float max_condition_number = 1000.0f;
+      if (k11 * k11 < max_condition_number * (k11 * k22 - k12 * k12)) {
+        r.K.ex.Set(k11, k12);
+        r.K.ey.Set(k12, k22);
+        r.normal_mass = r.K.GetInverse();
+      } else {
+        r.point_count = 1;  // redundant constraints: one point
+      }
+    }
+  }
+}
+
+void warm_start(const ContactRow* rows, int count, b2Velocity* velocities) {
+  for (int i = 0; i < count; ++i) {
+    const ContactRow& r = rows[i];
+    b2Vec2 vA = velocities[r.indexA].v, vB = velocities[r.indexB].v;
+    float wA = velocities[r.indexA].w, wB = velocities[r.indexB].w;
+    const b2Vec2 normal = r.normal;
+    const b2Vec2 tangent = b2Cross(normal, 1.0f);
+    for (int j = 0; j < r.point_count; ++j) {
+      const ContactPoint& p = r.points[j];
+      const b2Vec2 P = p.normal_impulse * normal + p.tangent_impulse * tangent;
+      wA -= r.iA * b2Cross(p.rA, P);
+      vA -= r.mA * P;
+      wB += r.iB * b2Cross(p.rB, P);
+      vB += r.mB * P;
+    }
+    velocities[r.indexA].v = vA;
+    velocities[r.indexA].w = wA;
+    velocities[r.indexB].v = vB;
+    velocities[r.indexB].w = wB;
+  }
+}
+
+void solve_contact_velocities(ContactRow* rows, int count, b2Velocity* velocities) {
+  for (int i = 0; i < count; ++i) {
+    ContactRow& r = rows[i];
+    const float mA = r.mA, mB = r.mB, iA = r.iA, iB = r.iB;
+    b2Vec2 vA = velocities[r.indexA].v, vB = velocities[r.indexB].v;
+    float wA = velocities[r.indexA].w, wB = velocities[r.indexB].w;
+    const b2Vec2 normal = r.normal;
+    const b2Vec2 tangent = b2Cross(normal, 1.0f);
+    const float friction = r.friction;
+    // Friction first: non-penetration matters more.
+    for (int j = 0; j < r.point_count; ++j) {
+      ContactPoint& p = r.points[j];
+      const b2Vec2 dv = vB + b2Cross(wB, p.rB) - vA - b2Cross(wA, p.rA);
+      const float vt = b2Dot(dv, tangent) - r.tangent_speed;
+      float lambda = p.tangent_mass * (-vt);
+      const float max_friction = friction * p.normal_impulse;
+      const float new_impulse = b2Clamp(p.tangent_impulse + lambda, -max_friction, max_friction);
+      lambda = new_impulse - p.tangent_impulse;
+      p.tangent_impulse = new_impulse;
+      const b2Vec2 P = lambda * tangent;
+      vA -= mA * P;
+      wA -= iA * b2Cross(p.rA, P);
+      vB += mB * P;
+      wB += iB * b2Cross(p.rB, P);
+    }
+    if (r.point_count == 1) {
+      ContactPoint& p = r.points[0];
+      const b2Vec2 dv = vB + b2Cross(wB, p.rB) - vA - b2Cross(wA, p.rA);
+      const float vn = b2Dot(dv, normal);
+      float lambda = -p.normal_mass * (vn - p.velocity_bias);
+      const float new_impulse = b2Max(p.normal_impulse + lambda, 0.0f);
+      lambda = new_impulse - p.normal_impulse;
+      p.normal_impulse = new_impulse;
+      const b2Vec2 P = lambda * normal;
+      vA -= mA * P;
+      wA -= iA * b2Cross(p.rA, P);
+      vB += mB * P;
+      wB += iB * b2Cross(p.rB, P);
+    } else {
+      // The two normal impulses as a 2x2 LCP, its four cases in Box2D's order: both points
+      // active, only the first, only the second, neither. The first that holds is applied.
+      ContactPoint &cp1 = r.points[0], &cp2 = r.points[1];
+      const b2Vec2 a(cp1.normal_impulse, cp2.normal_impulse);
+      const b2Vec2 dv1 = vB + b2Cross(wB, cp1.rB) - vA - b2Cross(wA, cp1.rA);
+      const b2Vec2 dv2 = vB + b2Cross(wB, cp2.rB) - vA - b2Cross(wA, cp2.rA);
+      const float vn1 = b2Dot(dv1, normal);
+      const float vn2 = b2Dot(dv2, normal);
+      b2Vec2 b;
+      b.x = vn1 - cp1.velocity_bias;
+      b.y = vn2 - cp2.velocity_bias;
+      b -= b2Mul(r.K, a);
+      const auto apply = [&](const b2Vec2& x) {
+        const b2Vec2 d = x - a;
+        const b2Vec2 P1 = d.x * normal;
+        const b2Vec2 P2 = d.y * normal;
+        vA -= mA * (P1 + P2);
+        wA -= iA * (b2Cross(cp1.rA, P1) + b2Cross(cp2.rA, P2));
+        vB += mB * (P1 + P2);
+        wB += iB * (b2Cross(cp1.rB, P1) + b2Cross(cp2.rB, P2));
+        cp1.normal_impulse = x.x;
+        cp2.normal_impulse = x.y;
+      };
+      b2Vec2 x = -b2Mul(r.normal_mass, b);
+      if (x.x >= 0.0f && x.y >= 0.0f) {
+        apply(x);
+      } else {
+        x.x = -cp1.normal_mass * b.x;
+        x.y = 0.0f;
+        float vn2_only1 = r.K.ex.y * x.x + b.y;
+        if (x.x >= 0.0f && vn2_only1 >= 0.0f) {
+          apply(x);
+        } else {
+          x.x = 0.0f;
+          x.y = -cp2.normal_mass * b.y;
+          const float vn1_only2 = r.K.ey.x * x.y + b.x;
+          if (x.y >= 0.0f && vn1_only2 >= 0.0f) {
+            apply(x);
+          } else {
+            x.x = 0.0f;
+            x.y = 0.0f;
+            if (b.x >= 0.0f && b.y >= 0.0f) apply(x);
+          }
+        }
+      }
+    }
+    velocities[r.indexA].v = vA;
+    velocities[r.indexA].w = wA;
+    velocities[r.indexB].v = vB;
+    velocities[r.indexB].w = wB;
+  }
+}
+
+void store_impulses(const ContactRow* rows, int count) {
+  for (int i = 0; i < count; ++i) {
+    const ContactRow& r = rows[i];
+    b2Manifold* manifold = r.contact->GetManifold();
+    for (int j = 0; j < r.point_count; ++j) {
+      manifold->points[j].normalImpulse = r.points[j].normal_impulse;
+      manifold->points[j].tangentImpulse = r.points[j].tangent_impulse;
+    }
+  }
+}
+
+// b2PositionSolverManifold: a manifold point's normal, position and separation at the current
+// transforms.
+struct PositionPoint {
+  b2Vec2 normal, point;
+  float separation;
+};
+
+PositionPoint position_point(const ContactRow& r, const b2Transform& xfA, const b2Transform& xfB,
+                             int index) {
+  PositionPoint out{};
+  switch (r.type) {
+    case b2Manifold::e_circles: {
+      const b2Vec2 pointA = b2Mul(xfA, r.local_point);
+      const b2Vec2 pointB = b2Mul(xfB, r.local_points[0]);
+      out.normal = pointB - pointA;
+      out.normal.Normalize();
+      out.point = 0.5f * (pointA + pointB);
+      out.separation = b2Dot(pointB - pointA, out.normal) - r.radiusA - r.radiusB;
+      break;
+    }
+    case b2Manifold::e_faceA: {
+      out.normal = b2Mul(xfA.q, r.local_normal);
+      const b2Vec2 plane_point = b2Mul(xfA, r.local_point);
+      const b2Vec2 clip_point = b2Mul(xfB, r.local_points[index]);
+      out.separation = b2Dot(clip_point - plane_point, out.normal) - r.radiusA - r.radiusB;
+      out.point = clip_point;
+      break;
+    }
+    case b2Manifold::e_faceB: {
+      out.normal = b2Mul(xfB.q, r.local_normal);
+      const b2Vec2 plane_point = b2Mul(xfB, r.local_point);
+      const b2Vec2 clip_point = b2Mul(xfA, r.local_points[index]);
+      out.separation = b2Dot(clip_point - plane_point, out.normal) - r.radiusA - r.radiusB;
+      out.point = clip_point;
+      out.normal = -out.normal;
+      break;
+    }
+  }
+  return out;
+}
+
+bool solve_contact_positions(const ContactRow* rows, int count, b2Position* positions) {
+  float min_separation = 0.0f;
+  for (int i = 0; i < count; ++i) {
+    const ContactRow& r = rows[i];
+    const float mA = r.mA, mB = r.mB, iA = r.iA, iB = r.iB;
+    b2Vec2 cA = positions[r.indexA].c, cB = positions[r.indexB].c;
+    float aA = positions[r.indexA].a, aB = positions[r.indexB].a;
+    for (int j = 0; j < r.manifold_points; ++j) {
+      b2Transform xfA, xfB;
+      xfA.q.Set(aA);
+      xfB.q.Set(aB);
+      xfA.p = cA - b2Mul(xfA.q, r.local_centerA);
+      xfB.p = cB - b2Mul(xfB.q, r.local_centerB);
+      const PositionPoint psm = position_point(r, xfA, xfB, j);
+      const b2Vec2 normal = psm.normal;
+      const b2Vec2 point = psm.point;
+      const float separation = psm.separation;
+      const b2Vec2 rA = point - cA;
+      const b2Vec2 rB = point - cB;
+      min_separation = b2Min(min_separation, separation);
+      const float C =
+          b2Clamp(b2_baumgarte * (separation + b2_linearSlop), -b2_maxLinearCorrection, 0.0f);
+      const float rnA = b2Cross(rA, normal);
+      const float rnB = b2Cross(rB, normal);
+      const float K = mA + mB + iA * rnA * rnA + iB * rnB * rnB;
+      const float impulse = K > 0.0f ? -C / K : 0.0f;
+      const b2Vec2 P = impulse * normal;
+      cA -= mA * P;
+      aA -= iA * b2Cross(rA, P);
+      cB += mB * P;
+      aB += iB * b2Cross(rB, P);
+    }
+    positions[r.indexA].c = cA;
+    positions[r.indexA].a = aA;
+    positions[r.indexB].c = cB;
+    positions[r.indexB].a = aB;
+  }
+  return min_separation >= -3.0f * b2_linearSlop;
+}
 }  // namespace
 
-long long world_solves_without_contacts() {
+long long world_solves_by_keel() {
   return g_own_solves.load(std::memory_order_relaxed);
 }
 
-void set_world_solve_without_contacts(bool on) {
+void set_keel_world_solve(bool on) {
   g_own_solve_enabled = on;
 }
 
@@ -65,23 +381,12 @@ void resolve_libbox2d_world_solve() {
 }  // namespace keel::envs
 
 void b2World::Solve(const b2TimeStep& step) {
+  using keel::envs::ContactRow;
   using keel::envs::kMaxBodies;
+  using keel::envs::kMaxContacts;
   using keel::envs::kMaxJoints;
-  // Islands with a contact (or larger than this path's arrays): libbox2d's own Solve.
-  bool own =
-      keel::envs::g_own_solve_enabled && m_bodyCount <= kMaxBodies && m_jointCount <= kMaxJoints;
-  for (b2Body* b = m_bodyList; b != nullptr && own; b = b->m_next) {
-    if (b->GetType() == b2_staticBody) continue;
-    for (b2ContactEdge* ce = b->m_contactList; ce != nullptr; ce = ce->next) {
-      const b2Contact* c = ce->contact;
-      if (c->IsEnabled() && c->IsTouching() && !c->m_fixtureA->m_isSensor &&
-          !c->m_fixtureB->m_isSensor) {
-        own = false;
-        break;
-      }
-    }
-  }
-  if (!own) {
+  if (!keel::envs::g_own_solve_enabled || m_bodyCount > kMaxBodies || m_jointCount > kMaxJoints ||
+      m_contactManager.m_contactCount > kMaxContacts) {
     keel::envs::libbox2d_solve()(this, step);
     return;
   }
@@ -98,6 +403,7 @@ void b2World::Solve(const b2TimeStep& step) {
   b2Body* stack[kMaxBodies];
   b2Body* bodies[kMaxBodies];
   b2Joint* joints[kMaxJoints];
+  ContactRow contacts[kMaxContacts];
   b2Position positions[kMaxBodies];
   b2Velocity velocities[kMaxBodies];
   const float h = step.dt;
@@ -106,16 +412,27 @@ void b2World::Solve(const b2TimeStep& step) {
     if (!seed->IsAwake() || !seed->IsEnabled()) continue;
     if (seed->GetType() == b2_staticBody) continue;
 
-    int body_count = 0, joint_count = 0, stack_count = 0;
+    int body_count = 0, joint_count = 0, contact_count = 0, stack_count = 0;
     stack[stack_count++] = seed;
     seed->m_flags |= b2Body::e_islandFlag;
     while (stack_count > 0) {
       b2Body* b = stack[--stack_count];
       b->m_islandIndex = body_count;
       bodies[body_count++] = b;
-      if (b->GetType() == b2_staticBody) continue;
+      if (b->GetType() == b2_staticBody) continue;  // islands do not grow across static bodies
       b->m_flags |= b2Body::e_awakeFlag;
-      // (No contact of an awake body touches: none joins the island.)
+      for (b2ContactEdge* ce = b->m_contactList; ce != nullptr; ce = ce->next) {
+        b2Contact* contact = ce->contact;
+        if ((contact->m_flags & b2Contact::e_islandFlag) != 0) continue;
+        if (!contact->IsEnabled() || !contact->IsTouching()) continue;
+        if (contact->m_fixtureA->m_isSensor || contact->m_fixtureB->m_isSensor) continue;
+        contacts[contact_count++].contact = contact;
+        contact->m_flags |= b2Contact::e_islandFlag;
+        b2Body* other = ce->other;
+        if ((other->m_flags & b2Body::e_islandFlag) != 0) continue;
+        stack[stack_count++] = other;
+        other->m_flags |= b2Body::e_islandFlag;
+      }
       for (b2JointEdge* je = b->m_jointList; je != nullptr; je = je->next) {
         if (je->joint->m_islandFlag) continue;
         b2Body* other = je->other;
@@ -128,7 +445,7 @@ void b2World::Solve(const b2TimeStep& step) {
       }
     }
 
-    // b2Island::Solve, for bodies and joints.
+    // b2Island::Solve.
     for (int i = 0; i < body_count; ++i) {
       b2Body* b = bodies[i];
       const b2Vec2 c = b->m_sweep.c;
@@ -148,13 +465,31 @@ void b2World::Solve(const b2TimeStep& step) {
       velocities[i].v = v;
       velocities[i].w = w;
     }
+    for (int i = 0; i < contact_count; ++i) {
+      ContactRow& r = contacts[i];
+      const b2Body* bA = r.contact->m_fixtureA->m_body;
+      const b2Body* bB = r.contact->m_fixtureB->m_body;
+      r.indexA = bA->m_islandIndex;
+      r.indexB = bB->m_islandIndex;
+      r.mA = bA->m_invMass;
+      r.mB = bB->m_invMass;
+      r.iA = bA->m_invI;
+      r.iB = bB->m_invI;
+      r.local_centerA = bA->m_sweep.localCenter;
+      r.local_centerB = bB->m_sweep.localCenter;
+    }
+    keel::envs::init_contacts(contacts, contact_count, step, positions, velocities);
+    if (step.warmStarting) keel::envs::warm_start(contacts, contact_count, velocities);
     b2SolverData data;
     data.step = step;
     data.positions = positions;
     data.velocities = velocities;
     for (int j = 0; j < joint_count; ++j) joints[j]->InitVelocityConstraints(data);
-    for (int i = 0; i < step.velocityIterations; ++i)
+    for (int i = 0; i < step.velocityIterations; ++i) {
       for (int j = 0; j < joint_count; ++j) joints[j]->SolveVelocityConstraints(data);
+      keel::envs::solve_contact_velocities(contacts, contact_count, velocities);
+    }
+    keel::envs::store_impulses(contacts, contact_count);
     for (int i = 0; i < body_count; ++i) {
       b2Vec2 c = positions[i].c;
       float a = positions[i].a;
@@ -179,12 +514,14 @@ void b2World::Solve(const b2TimeStep& step) {
     }
     bool position_solved = false;
     for (int i = 0; i < step.positionIterations; ++i) {
+      const bool contacts_okay =
+          keel::envs::solve_contact_positions(contacts, contact_count, positions);
       bool joints_okay = true;
       for (int j = 0; j < joint_count; ++j) {
         const bool joint_okay = joints[j]->SolvePositionConstraints(data);
         joints_okay = joints_okay && joint_okay;
       }
-      if (joints_okay) {
+      if (contacts_okay && joints_okay) {
         position_solved = true;
         break;
       }
@@ -196,6 +533,18 @@ void b2World::Solve(const b2TimeStep& step) {
       body->m_linearVelocity = velocities[i].v;
       body->m_angularVelocity = velocities[i].w;
       body->SynchronizeTransform();
+    }
+    if (b2ContactListener* listener = m_contactManager.m_contactListener) {  // b2Island::Report
+      for (int i = 0; i < contact_count; ++i) {
+        const ContactRow& r = contacts[i];
+        b2ContactImpulse impulse;
+        impulse.count = r.point_count;
+        for (int j = 0; j < r.point_count; ++j) {
+          impulse.normalImpulses[j] = r.points[j].normal_impulse;
+          impulse.tangentImpulses[j] = r.points[j].tangent_impulse;
+        }
+        listener->PostSolve(r.contact, &impulse);
+      }
     }
     if (m_allowSleep) {
       float min_sleep_time = b2_maxFloat;
