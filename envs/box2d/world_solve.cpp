@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <box2d/b2_time_of_impact.h>
 #include <box2d/box2d.h>
 
 #include "envs/box2d/body_state.h"
@@ -42,6 +43,20 @@ SolveFn libbox2d_solve() {
       std::abort();
     }
     return reinterpret_cast<SolveFn>(sym);
+  }();
+  return fn;
+}
+
+using SolveToiFn = void (*)(b2World*, const b2TimeStep&);
+
+SolveToiFn libbox2d_solve_toi() {
+  static const SolveToiFn fn = [] {
+    void* sym = dlsym(RTLD_NEXT, "_ZN7b2World8SolveTOIERK10b2TimeStep");
+    if (sym == nullptr) {
+      std::fprintf(stderr, "keel: libbox2d's b2World::SolveTOI not found (dlsym: %s)\n", dlerror());
+      std::abort();
+    }
+    return reinterpret_cast<SolveToiFn>(sym);
   }();
   return fn;
 }
@@ -74,10 +89,9 @@ struct ContactRow {
   int32 manifold_points;
 };
 
-// b2ContactSolver's constructor and InitializeVelocityConstraints. The caller has set each row's
-// contact and the body fields (indexA/B, mA/B, iA/B, local_centerA/B).
-void init_contacts(ContactRow* rows, int count, const b2TimeStep& step, const b2Position* positions,
-                   const b2Velocity* velocities) {
+// b2ContactSolver's constructor: the caller has set each row's contact and the body fields
+// (indexA/B, mA/B, iA/B, local_centerA/B).
+void setup_contacts(ContactRow* rows, int count, const b2TimeStep& step) {
   for (int i = 0; i < count; ++i) {
     ContactRow& r = rows[i];
     b2Contact* contact = r.contact;
@@ -107,6 +121,11 @@ void init_contacts(ContactRow* rows, int count, const b2TimeStep& step, const b2
       r.local_points[j] = cp.localPoint;
     }
   }
+}
+
+// b2ContactSolver::InitializeVelocityConstraints.
+void init_contact_velocities(ContactRow* rows, int count, const b2Position* positions,
+                             const b2Velocity* velocities) {
   for (int i = 0; i < count; ++i) {
     ContactRow& r = rows[i];
     const float mA = r.mA, mB = r.mB, iA = r.iA, iB = r.iB;
@@ -325,11 +344,25 @@ PositionPoint position_point(const ContactRow& r, const b2Transform& xfA, const 
   return out;
 }
 
-bool solve_contact_positions(const ContactRow* rows, int count, b2Position* positions) {
+// b2ContactSolver::SolvePositionConstraints, or, with toiA >= 0, SolveTOIPositionConstraints (only
+// the two bodies at islands indices toiA and toiB move; a stiffer Baumgarte factor and a tighter
+// tolerance).
+bool solve_contact_positions(const ContactRow* rows, int count, b2Position* positions,
+                             int toiA = -1, int toiB = -1) {
+  const bool toi = toiA >= 0;
+  const float baumgarte = toi ? b2_toiBaumgarte : b2_baumgarte;
   float min_separation = 0.0f;
   for (int i = 0; i < count; ++i) {
     const ContactRow& r = rows[i];
-    const float mA = r.mA, mB = r.mB, iA = r.iA, iB = r.iB;
+    float mA = r.mA, mB = r.mB, iA = r.iA, iB = r.iB;
+    if (toi) {
+      const bool movesA = r.indexA == toiA || r.indexA == toiB;
+      const bool movesB = r.indexB == toiA || r.indexB == toiB;
+      mA = movesA ? r.mA : 0.0f;
+      iA = movesA ? r.iA : 0.0f;
+      mB = movesB ? r.mB : 0.0f;
+      iB = movesB ? r.iB : 0.0f;
+    }
     b2Vec2 cA = positions[r.indexA].c, cB = positions[r.indexB].c;
     float aA = positions[r.indexA].a, aB = positions[r.indexB].a;
     for (int j = 0; j < r.manifold_points; ++j) {
@@ -346,7 +379,7 @@ bool solve_contact_positions(const ContactRow* rows, int count, b2Position* posi
       const b2Vec2 rB = point - cB;
       min_separation = b2Min(min_separation, separation);
       const float C =
-          b2Clamp(b2_baumgarte * (separation + b2_linearSlop), -b2_maxLinearCorrection, 0.0f);
+          b2Clamp(baumgarte * (separation + b2_linearSlop), -b2_maxLinearCorrection, 0.0f);
       const float rnA = b2Cross(rA, normal);
       const float rnB = b2Cross(rB, normal);
       const float K = mA + mB + iA * rnA * rnA + iB * rnB * rnB;
@@ -362,7 +395,7 @@ bool solve_contact_positions(const ContactRow* rows, int count, b2Position* posi
     positions[r.indexB].c = cB;
     positions[r.indexB].a = aB;
   }
-  return min_separation >= -3.0f * b2_linearSlop;
+  return min_separation >= (toi ? -1.5f : -3.0f) * b2_linearSlop;
 }
 }  // namespace
 
@@ -376,6 +409,7 @@ void set_keel_world_solve(bool on) {
 
 void resolve_libbox2d_world_solve() {
   libbox2d_solve();
+  libbox2d_solve_toi();
 }
 
 }  // namespace keel::envs
@@ -478,7 +512,8 @@ void b2World::Solve(const b2TimeStep& step) {
       r.local_centerA = bA->m_sweep.localCenter;
       r.local_centerB = bB->m_sweep.localCenter;
     }
-    keel::envs::init_contacts(contacts, contact_count, step, positions, velocities);
+    keel::envs::setup_contacts(contacts, contact_count, step);
+    keel::envs::init_contact_velocities(contacts, contact_count, positions, velocities);
     if (step.warmStarting) keel::envs::warm_start(contacts, contact_count, velocities);
     b2SolverData data;
     data.step = step;
@@ -577,4 +612,250 @@ void b2World::Solve(const b2TimeStep& step) {
   }
   m_contactManager.FindNewContacts();
   m_profile.broadphase = 0.0f;
+}
+
+// b2World::SolveTOI (continuous collision): until no contact has a time of impact before the
+// step's end, advance the pair with the earliest to it, solve the pair and its contacts with
+// static (or bullet) bodies as a small island from there to the step's end, and look again.
+void b2World::SolveTOI(const b2TimeStep& step) {
+  using keel::envs::ContactRow;
+  if (!keel::envs::g_own_solve_enabled) {
+    keel::envs::libbox2d_solve_toi()(this, step);
+    return;
+  }
+  constexpr int kBodyCapacity = 2 * b2_maxTOIContacts, kContactCapacity = b2_maxTOIContacts;
+  b2Body* bodies[kBodyCapacity];
+  ContactRow contacts[kContactCapacity];
+  b2Position positions[kBodyCapacity];
+  b2Velocity velocities[kBodyCapacity];
+
+  if (m_stepComplete) {
+    for (b2Body* b = m_bodyList; b != nullptr; b = b->m_next) {
+      b->m_flags &= ~b2Body::e_islandFlag;
+      b->m_sweep.alpha0 = 0.0f;
+    }
+    for (b2Contact* c = m_contactManager.m_contactList; c != nullptr; c = c->m_next) {
+      c->m_flags &= ~(b2Contact::e_toiFlag | b2Contact::e_islandFlag);
+      c->m_toiCount = 0;
+      c->m_toi = 1.0f;
+    }
+  }
+
+  for (;;) {
+    // The contact with the earliest time of impact.
+    b2Contact* min_contact = nullptr;
+    float min_alpha = 1.0f;
+    for (b2Contact* c = m_contactManager.m_contactList; c != nullptr; c = c->m_next) {
+      if (!c->IsEnabled()) continue;
+      if (c->m_toiCount > b2_maxSubSteps) continue;
+      float alpha = 1.0f;
+      if ((c->m_flags & b2Contact::e_toiFlag) != 0) {
+        alpha = c->m_toi;  // cached
+      } else {
+        b2Fixture* fA = c->GetFixtureA();
+        b2Fixture* fB = c->GetFixtureB();
+        if (fA->IsSensor() || fB->IsSensor()) continue;
+        b2Body* bA = fA->GetBody();
+        b2Body* bB = fB->GetBody();
+        const b2BodyType typeA = bA->m_type, typeB = bB->m_type;
+        const bool activeA = bA->IsAwake() && typeA != b2_staticBody;
+        const bool activeB = bB->IsAwake() && typeB != b2_staticBody;
+        if (!activeA && !activeB) continue;
+        const bool collideA = bA->IsBullet() || typeA != b2_dynamicBody;
+        const bool collideB = bB->IsBullet() || typeB != b2_dynamicBody;
+        if (!collideA && !collideB) continue;  // two non-bullet dynamic bodies
+        // Both sweeps to the later of their times.
+        float alpha0 = bA->m_sweep.alpha0;
+        if (bA->m_sweep.alpha0 < bB->m_sweep.alpha0) {
+          alpha0 = bB->m_sweep.alpha0;
+          bA->m_sweep.Advance(alpha0);
+        } else if (bB->m_sweep.alpha0 < bA->m_sweep.alpha0) {
+          alpha0 = bA->m_sweep.alpha0;
+          bB->m_sweep.Advance(alpha0);
+        }
+        b2TOIInput input;
+        input.proxyA.Set(fA->GetShape(), c->GetChildIndexA());
+        input.proxyB.Set(fB->GetShape(), c->GetChildIndexB());
+        input.sweepA = bA->m_sweep;
+        input.sweepB = bB->m_sweep;
+        input.tMax = 1.0f;
+        b2TOIOutput output;
+        b2TimeOfImpact(&output, &input);
+        const float beta = output.t;
+        if (output.state == b2TOIOutput::e_touching)
+          alpha = b2Min(alpha0 + (1.0f - alpha0) * beta, 1.0f);
+        else
+          alpha = 1.0f;
+        c->m_toi = alpha;
+        c->m_flags |= b2Contact::e_toiFlag;
+      }
+      if (alpha < min_alpha) {
+        min_contact = c;
+        min_alpha = alpha;
+      }
+    }
+    if (min_contact == nullptr || 1.0f - 10.0f * b2_epsilon < min_alpha) {
+      m_stepComplete = true;
+      break;
+    }
+
+    // Advance the pair to the time of impact.
+    b2Body* bA = min_contact->GetFixtureA()->GetBody();
+    b2Body* bB = min_contact->GetFixtureB()->GetBody();
+    const b2Sweep backup1 = bA->m_sweep, backup2 = bB->m_sweep;
+    bA->Advance(min_alpha);
+    bB->Advance(min_alpha);
+    min_contact->Update(m_contactManager.m_contactListener);
+    min_contact->m_flags &= ~b2Contact::e_toiFlag;
+    ++min_contact->m_toiCount;
+    if (!min_contact->IsEnabled() || !min_contact->IsTouching()) {
+      // Disabled by the user or not touching after all: restore the sweeps.
+      min_contact->SetEnabled(false);
+      bA->m_sweep = backup1;
+      bB->m_sweep = backup2;
+      bA->SynchronizeTransform();
+      bB->SynchronizeTransform();
+      continue;
+    }
+    bA->SetAwake(true);
+    bB->SetAwake(true);
+
+    // The island: the pair, its contact, and their contacts with static or bullet bodies.
+    int body_count = 0, contact_count = 0;
+    const auto add_body = [&](b2Body* b) {
+      b->m_islandIndex = body_count;
+      bodies[body_count++] = b;
+    };
+    add_body(bA);
+    add_body(bB);
+    contacts[contact_count++].contact = min_contact;
+    bA->m_flags |= b2Body::e_islandFlag;
+    bB->m_flags |= b2Body::e_islandFlag;
+    min_contact->m_flags |= b2Contact::e_islandFlag;
+    for (b2Body* body : {bA, bB}) {
+      if (body->m_type != b2_dynamicBody) continue;
+      for (b2ContactEdge* ce = body->m_contactList; ce != nullptr; ce = ce->next) {
+        if (body_count == kBodyCapacity || contact_count == kContactCapacity) break;
+        b2Contact* contact = ce->contact;
+        if ((contact->m_flags & b2Contact::e_islandFlag) != 0) continue;
+        b2Body* other = ce->other;
+        if (other->m_type == b2_dynamicBody && !body->IsBullet() && !other->IsBullet()) continue;
+        if (contact->m_fixtureA->m_isSensor || contact->m_fixtureB->m_isSensor) continue;
+        // Tentatively advance the other body to the time of impact.
+        const b2Sweep backup = other->m_sweep;
+        if ((other->m_flags & b2Body::e_islandFlag) == 0) other->Advance(min_alpha);
+        contact->Update(m_contactManager.m_contactListener);
+        if (!contact->IsEnabled() || !contact->IsTouching()) {
+          other->m_sweep = backup;
+          other->SynchronizeTransform();
+          continue;
+        }
+        contact->m_flags |= b2Contact::e_islandFlag;
+        contacts[contact_count++].contact = contact;
+        if ((other->m_flags & b2Body::e_islandFlag) != 0) continue;
+        other->m_flags |= b2Body::e_islandFlag;
+        if (other->m_type != b2_staticBody) other->SetAwake(true);
+        add_body(other);
+      }
+    }
+
+    // b2Island::SolveTOI, from the time of impact to the step's end.
+    b2TimeStep sub;
+    sub.dt = (1.0f - min_alpha) * step.dt;
+    sub.inv_dt = 1.0f / sub.dt;
+    sub.dtRatio = 1.0f;
+    sub.positionIterations = 20;
+    sub.velocityIterations = step.velocityIterations;
+    sub.warmStarting = false;
+    const int toiA = bA->m_islandIndex, toiB = bB->m_islandIndex;
+    for (int i = 0; i < body_count; ++i) {
+      const b2Body* b = bodies[i];
+      positions[i].c = b->m_sweep.c;
+      positions[i].a = b->m_sweep.a;
+      velocities[i].v = b->m_linearVelocity;
+      velocities[i].w = b->m_angularVelocity;
+    }
+    for (int i = 0; i < contact_count; ++i) {
+      ContactRow& r = contacts[i];
+      const b2Body* cA = r.contact->m_fixtureA->m_body;
+      const b2Body* cB = r.contact->m_fixtureB->m_body;
+      r.indexA = cA->m_islandIndex;
+      r.indexB = cB->m_islandIndex;
+      r.mA = cA->m_invMass;
+      r.mB = cB->m_invMass;
+      r.iA = cA->m_invI;
+      r.iB = cB->m_invI;
+      r.local_centerA = cA->m_sweep.localCenter;
+      r.local_centerB = cB->m_sweep.localCenter;
+    }
+    keel::envs::setup_contacts(contacts, contact_count, sub);
+    for (int i = 0; i < sub.positionIterations; ++i)
+      if (keel::envs::solve_contact_positions(contacts, contact_count, positions, toiA, toiB))
+        break;
+    // Leap of faith: the new position is the start of the remaining sweep.
+    bodies[toiA]->m_sweep.c0 = positions[toiA].c;
+    bodies[toiA]->m_sweep.a0 = positions[toiA].a;
+    bodies[toiB]->m_sweep.c0 = positions[toiB].c;
+    bodies[toiB]->m_sweep.a0 = positions[toiB].a;
+    keel::envs::init_contact_velocities(contacts, contact_count, positions, velocities);
+    for (int i = 0; i < sub.velocityIterations; ++i)
+      keel::envs::solve_contact_velocities(contacts, contact_count, velocities);
+    const float h = sub.dt;
+    for (int i = 0; i < body_count; ++i) {
+      b2Vec2 c = positions[i].c;
+      float a = positions[i].a;
+      b2Vec2 v = velocities[i].v;
+      float w = velocities[i].w;
+      const b2Vec2 translation = h * v;
+      if (b2Dot(translation, translation) > b2_maxTranslationSquared) {
+        const float ratio = b2_maxTranslation / translation.Length();
+        v *= ratio;
+      }
+      const float rotation = h * w;
+      if (rotation * rotation > b2_maxRotationSquared) {
+        const float ratio = b2_maxRotation / b2Abs(rotation);
+        w *= ratio;
+      }
+      c += h * v;
+      a += h * w;
+      positions[i].c = c;
+      positions[i].a = a;
+      velocities[i].v = v;
+      velocities[i].w = w;
+      b2Body* body = bodies[i];
+      body->m_sweep.c = c;
+      body->m_sweep.a = a;
+      body->m_linearVelocity = v;
+      body->m_angularVelocity = w;
+      body->SynchronizeTransform();
+    }
+    if (b2ContactListener* listener = m_contactManager.m_contactListener) {
+      for (int i = 0; i < contact_count; ++i) {
+        const ContactRow& r = contacts[i];
+        b2ContactImpulse impulse;
+        impulse.count = r.point_count;
+        for (int j = 0; j < r.point_count; ++j) {
+          impulse.normalImpulses[j] = r.points[j].normal_impulse;
+          impulse.tangentImpulses[j] = r.points[j].tangent_impulse;
+        }
+        listener->PostSolve(r.contact, &impulse);
+      }
+    }
+
+    // Reset the island's flags and synchronise its bodies' broad-phase proxies.
+    for (int i = 0; i < body_count; ++i) {
+      b2Body* body = bodies[i];
+      body->m_flags &= ~b2Body::e_islandFlag;
+      if (body->m_type != b2_dynamicBody) continue;
+      body->SynchronizeFixtures();
+      for (b2ContactEdge* ce = body->m_contactList; ce != nullptr; ce = ce->next)
+        ce->contact->m_flags &= ~(b2Contact::e_toiFlag | b2Contact::e_islandFlag);
+    }
+    // Also look for new contacts (TOI events may leave sub-steps with new ones).
+    m_contactManager.FindNewContacts();
+    if (m_subStepping) {
+      m_stepComplete = false;
+      break;
+    }
+  }
 }
