@@ -35,6 +35,9 @@ bool box2d_world_solve_active();
 // tests, a switch (this thread's) that hands every step to libbox2d's Solve instead.
 long long world_solves_by_keel();
 void set_keel_world_solve(bool on);
+// Time-of-impact sub-steps solved there, and the velocity iterations they ran (each up to the
+// step's count; fewer once an iteration changes nothing). All threads, since the process started.
+void toi_substep_counts(long long& substeps, long long& velocity_iterations);
 void resolve_libbox2d_world_solve();  // finds libbox2d's Solve (aborts if it cannot)
 
 // Points the joint's user data at its 2.3 solver scratch (revolute23.h).

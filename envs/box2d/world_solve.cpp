@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include <box2d/b2_time_of_impact.h>
 #include <box2d/box2d.h>
@@ -62,6 +63,7 @@ SolveToiFn libbox2d_solve_toi() {
 }
 
 std::atomic<long long> g_own_solves{0};
+std::atomic<long long> g_toi_solves{0}, g_toi_iterations{0};  // sub-steps, velocity iterations run
 thread_local bool g_own_solve_enabled = true;
 
 // Worlds this path takes: their bodies, joints and contacts fit these arrays.
@@ -292,6 +294,49 @@ void solve_contact_velocities(ContactRow* rows, int count, b2Velocity* velocitie
   }
 }
 
+// `iterations` velocity iterations of contacts alone (no joint in the island: the time-of-impact
+// sub-steps). Each iteration is a function of the island's velocities and the contacts'
+// accumulated impulses only, so once one leaves them all unchanged, bit for bit, every later one
+// would too: the rest are skipped. Returns the iterations run.
+int solve_contacts_only(ContactRow* rows, int count, b2Velocity* velocities, int body_count,
+                        int iterations) {
+  constexpr int kMaxSaved = 2 * b2_maxTOIContacts;
+  if (body_count > kMaxSaved || count > b2_maxTOIContacts) {
+    for (int i = 0; i < iterations; ++i) solve_contact_velocities(rows, count, velocities);
+    return iterations;
+  }
+  b2Velocity saved_v[kMaxSaved];
+  float saved_impulses[2 * b2_maxManifoldPoints * b2_maxTOIContacts];
+  const auto save = [&] {
+    std::memcpy(saved_v, velocities, sizeof(b2Velocity) * body_count);
+    int k = 0;
+    for (int c = 0; c < count; ++c)
+      for (int j = 0; j < rows[c].point_count; ++j) {
+        saved_impulses[k++] = rows[c].points[j].normal_impulse;
+        saved_impulses[k++] = rows[c].points[j].tangent_impulse;
+      }
+  };
+  const auto unchanged = [&] {
+    if (std::memcmp(saved_v, velocities, sizeof(b2Velocity) * body_count) != 0) return false;
+    int k = 0;
+    for (int c = 0; c < count; ++c)
+      for (int j = 0; j < rows[c].point_count; ++j) {
+        if (std::memcmp(&saved_impulses[k++], &rows[c].points[j].normal_impulse, sizeof(float)) !=
+                0 ||
+            std::memcmp(&saved_impulses[k++], &rows[c].points[j].tangent_impulse, sizeof(float)) !=
+                0)
+          return false;
+      }
+    return true;
+  };
+  for (int i = 0; i < iterations; ++i) {
+    save();
+    solve_contact_velocities(rows, count, velocities);
+    if (unchanged()) return i + 1;
+  }
+  return iterations;
+}
+
 void store_impulses(const ContactRow* rows, int count) {
   for (int i = 0; i < count; ++i) {
     const ContactRow& r = rows[i];
@@ -401,6 +446,11 @@ bool solve_contact_positions(const ContactRow* rows, int count, b2Position* posi
 
 long long world_solves_by_keel() {
   return g_own_solves.load(std::memory_order_relaxed);
+}
+
+void toi_substep_counts(long long& substeps, long long& velocity_iterations) {
+  substeps = g_toi_solves.load(std::memory_order_relaxed);
+  velocity_iterations = g_toi_iterations.load(std::memory_order_relaxed);
 }
 
 void set_keel_world_solve(bool on) {
@@ -798,8 +848,11 @@ void b2World::SolveTOI(const b2TimeStep& step) {
     bodies[toiB]->m_sweep.c0 = positions[toiB].c;
     bodies[toiB]->m_sweep.a0 = positions[toiB].a;
     keel::envs::init_contact_velocities(contacts, contact_count, positions, velocities);
-    for (int i = 0; i < sub.velocityIterations; ++i)
-      keel::envs::solve_contact_velocities(contacts, contact_count, velocities);
+    keel::envs::g_toi_iterations.fetch_add(
+        keel::envs::solve_contacts_only(contacts, contact_count, velocities, body_count,
+                                        sub.velocityIterations),
+        std::memory_order_relaxed);
+    keel::envs::g_toi_solves.fetch_add(1, std::memory_order_relaxed);
     const float h = sub.dt;
     for (int i = 0; i < body_count; ++i) {
       b2Vec2 c = positions[i].c;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <thread>
 #include <utility>
@@ -26,6 +27,7 @@ bool box2d_profile_timer_disabled();
 bool box2d_world_solve_active();
 long long world_solves_by_keel();
 void set_keel_world_solve(bool on);
+void toi_substep_counts(long long& substeps, long long& velocity_iterations);
 
 namespace {
 
@@ -468,6 +470,8 @@ TEST(Box2dEnvs, KeelWorldSolveMatchesLibbox2d) {
                         {"BipedalWalker-v3", "{}", 2},
                         {"BipedalWalkerHardcore-v3", "{}", 2}};
   const long long solves_before = world_solves_by_keel();
+  long long substeps_before = 0, iterations_before = 0;
+  toi_substep_counts(substeps_before, iterations_before);
   long long steps = 0;
   for (const Case& c : cases) {
     const Json params = Json::parse(c.params);
@@ -506,6 +510,15 @@ TEST(Box2dEnvs, KeelWorldSolveMatchesLibbox2d) {
   set_keel_world_solve(true);
   // Every step of the envs compared was solved there.
   EXPECT_GE(world_solves_by_keel() - solves_before, steps);
+  // Time-of-impact sub-steps happened, and their contact iterations stopped early at a fixed point
+  // (180 iterations each otherwise).
+  long long substeps = 0, iterations = 0;
+  toi_substep_counts(substeps, iterations);
+  substeps -= substeps_before, iterations -= iterations_before;
+  EXPECT_GT(substeps, 20);
+  EXPECT_LT(iterations, 180 * substeps / 2) << iterations << " iterations in " << substeps;
+  std::printf("time-of-impact sub-steps: %lld, velocity iterations: %lld (of %lld)\n", substeps,
+              iterations, 180 * substeps);
 }
 
 TEST(Box2dEnvs, RandomRolloutsStayFinite) {
