@@ -85,7 +85,13 @@ TEST_P(Box2dFidelity, MatchesGymnasiumStatistics) {
       ref.at("terminated_fraction").get<double>(), s.steps_per_second);
 
   EXPECT_LE(std::abs(s.return_mean - ret_ref), ret_tol) << env_id << " " << policy << " return";
-  EXPECT_LE(std::abs(s.length_mean - len_ref), len_tol) << env_id << " " << policy << " length";
+  EXPECT_LE(std::abs(s.length_mean - len_ref), len_tol)
+      << env_id << " " << policy << " length"
+      << (env_id == "LunarLander-v3" && policy == "heuristic" && params.empty()
+              ? " (known: Box2D 2.3.1's own source under Gymnasium's rules runs this heuristic"
+                " 245.8-256.9 steps over 3 x 1,000 episodes; see envs/box2d/README.md, fidelity"
+                " status, and tests/envs_box2d/crosscheck/)"
+              : "");
   if (policy == "heuristic" && env_id.rfind("LunarLander", 0) == 0) {
     auto env = make_env(env_id, params);
     const double need = env->action_space().is_discrete() ? 0.85 : 0.95;
