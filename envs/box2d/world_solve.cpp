@@ -348,6 +348,67 @@ void store_impulses(const ContactRow* rows, int count) {
   }
 }
 
+// Integrates the island's positions over `h`, the velocities clamped to b2_maxTranslation and
+// b2_maxRotation per step (b2Island::Solve and SolveTOI).
+void integrate_positions(b2Position* positions, b2Velocity* velocities, int body_count, float h) {
+  for (int i = 0; i < body_count; ++i) {
+    b2Vec2 c = positions[i].c;
+    float a = positions[i].a;
+    b2Vec2 v = velocities[i].v;
+    float w = velocities[i].w;
+    const b2Vec2 translation = h * v;
+    if (b2Dot(translation, translation) > b2_maxTranslationSquared) {
+      const float ratio = b2_maxTranslation / translation.Length();
+      v *= ratio;
+    }
+    const float rotation = h * w;
+    if (rotation * rotation > b2_maxRotationSquared) {
+      const float ratio = b2_maxRotation / b2Abs(rotation);
+      w *= ratio;
+    }
+    c += h * v;
+    a += h * w;
+    positions[i].c = c;
+    positions[i].a = a;
+    velocities[i].v = v;
+    velocities[i].w = w;
+  }
+}
+
+// b2Island::Report: the contacts' impulses to the listener's PostSolve.
+void report_post_solve(b2ContactListener* listener, const ContactRow* rows, int count) {
+  if (listener == nullptr) return;
+  for (int i = 0; i < count; ++i) {
+    const ContactRow& r = rows[i];
+    b2ContactImpulse impulse;
+    impulse.count = r.point_count;
+    for (int j = 0; j < r.point_count; ++j) {
+      impulse.normalImpulses[j] = r.points[j].normal_impulse;
+      impulse.tangentImpulses[j] = r.points[j].tangent_impulse;
+    }
+    listener->PostSolve(r.contact, &impulse);
+  }
+}
+
+// What a contact row needs of its bodies; `of` reads them (b2World's friends may).
+struct BodyData {
+  int32 index;
+  float inv_mass, inv_i;
+  b2Vec2 local_center;
+};
+template <class Of>
+void set_contact_bodies(ContactRow* rows, int count, Of of) {
+  for (int i = 0; i < count; ++i) {
+    ContactRow& r = rows[i];
+    const BodyData a = of(r.contact->GetFixtureA()->GetBody());
+    const BodyData b = of(r.contact->GetFixtureB()->GetBody());
+    r.indexA = a.index, r.indexB = b.index;
+    r.mA = a.inv_mass, r.mB = b.inv_mass;
+    r.iA = a.inv_i, r.iB = b.inv_i;
+    r.local_centerA = a.local_center, r.local_centerB = b.local_center;
+  }
+}
+
 // b2PositionSolverManifold: a manifold point's normal, position and separation at the current
 // transforms.
 struct PositionPoint {
@@ -475,6 +536,9 @@ void b2World::Solve(const b2TimeStep& step) {
     return;
   }
   keel::envs::g_own_solves.fetch_add(1, std::memory_order_relaxed);
+  const auto body_data = [](const b2Body* b) {
+    return keel::envs::BodyData{b->m_islandIndex, b->m_invMass, b->m_invI, b->m_sweep.localCenter};
+  };
 
   m_profile.solveInit = 0.0f;
   m_profile.solveVelocity = 0.0f;
@@ -549,19 +613,7 @@ void b2World::Solve(const b2TimeStep& step) {
       velocities[i].v = v;
       velocities[i].w = w;
     }
-    for (int i = 0; i < contact_count; ++i) {
-      ContactRow& r = contacts[i];
-      const b2Body* bA = r.contact->m_fixtureA->m_body;
-      const b2Body* bB = r.contact->m_fixtureB->m_body;
-      r.indexA = bA->m_islandIndex;
-      r.indexB = bB->m_islandIndex;
-      r.mA = bA->m_invMass;
-      r.mB = bB->m_invMass;
-      r.iA = bA->m_invI;
-      r.iB = bB->m_invI;
-      r.local_centerA = bA->m_sweep.localCenter;
-      r.local_centerB = bB->m_sweep.localCenter;
-    }
+    keel::envs::set_contact_bodies(contacts, contact_count, body_data);
     keel::envs::setup_contacts(contacts, contact_count, step);
     keel::envs::init_contact_velocities(contacts, contact_count, positions, velocities);
     if (step.warmStarting) keel::envs::warm_start(contacts, contact_count, velocities);
@@ -575,28 +627,7 @@ void b2World::Solve(const b2TimeStep& step) {
       keel::envs::solve_contact_velocities(contacts, contact_count, velocities);
     }
     keel::envs::store_impulses(contacts, contact_count);
-    for (int i = 0; i < body_count; ++i) {
-      b2Vec2 c = positions[i].c;
-      float a = positions[i].a;
-      b2Vec2 v = velocities[i].v;
-      float w = velocities[i].w;
-      const b2Vec2 translation = h * v;
-      if (b2Dot(translation, translation) > b2_maxTranslationSquared) {
-        const float ratio = b2_maxTranslation / translation.Length();
-        v *= ratio;
-      }
-      const float rotation = h * w;
-      if (rotation * rotation > b2_maxRotationSquared) {
-        const float ratio = b2_maxRotation / b2Abs(rotation);
-        w *= ratio;
-      }
-      c += h * v;
-      a += h * w;
-      positions[i].c = c;
-      positions[i].a = a;
-      velocities[i].v = v;
-      velocities[i].w = w;
-    }
+    keel::envs::integrate_positions(positions, velocities, body_count, h);
     bool position_solved = false;
     for (int i = 0; i < step.positionIterations; ++i) {
       const bool contacts_okay =
@@ -619,18 +650,7 @@ void b2World::Solve(const b2TimeStep& step) {
       body->m_angularVelocity = velocities[i].w;
       body->SynchronizeTransform();
     }
-    if (b2ContactListener* listener = m_contactManager.m_contactListener) {  // b2Island::Report
-      for (int i = 0; i < contact_count; ++i) {
-        const ContactRow& r = contacts[i];
-        b2ContactImpulse impulse;
-        impulse.count = r.point_count;
-        for (int j = 0; j < r.point_count; ++j) {
-          impulse.normalImpulses[j] = r.points[j].normal_impulse;
-          impulse.tangentImpulses[j] = r.points[j].tangent_impulse;
-        }
-        listener->PostSolve(r.contact, &impulse);
-      }
-    }
+    keel::envs::report_post_solve(m_contactManager.m_contactListener, contacts, contact_count);
     if (m_allowSleep) {
       float min_sleep_time = b2_maxFloat;
       const float lin_tol_sqr = b2_linearSleepTolerance * b2_linearSleepTolerance;
@@ -674,6 +694,9 @@ void b2World::SolveTOI(const b2TimeStep& step) {
     return;
   }
   constexpr int kBodyCapacity = 2 * b2_maxTOIContacts, kContactCapacity = b2_maxTOIContacts;
+  const auto body_data = [](const b2Body* b) {
+    return keel::envs::BodyData{b->m_islandIndex, b->m_invMass, b->m_invI, b->m_sweep.localCenter};
+  };
   b2Body* bodies[kBodyCapacity];
   ContactRow contacts[kContactCapacity];
   b2Position positions[kBodyCapacity];
@@ -825,19 +848,7 @@ void b2World::SolveTOI(const b2TimeStep& step) {
       velocities[i].v = b->m_linearVelocity;
       velocities[i].w = b->m_angularVelocity;
     }
-    for (int i = 0; i < contact_count; ++i) {
-      ContactRow& r = contacts[i];
-      const b2Body* cA = r.contact->m_fixtureA->m_body;
-      const b2Body* cB = r.contact->m_fixtureB->m_body;
-      r.indexA = cA->m_islandIndex;
-      r.indexB = cB->m_islandIndex;
-      r.mA = cA->m_invMass;
-      r.mB = cB->m_invMass;
-      r.iA = cA->m_invI;
-      r.iB = cB->m_invI;
-      r.local_centerA = cA->m_sweep.localCenter;
-      r.local_centerB = cB->m_sweep.localCenter;
-    }
+    keel::envs::set_contact_bodies(contacts, contact_count, body_data);
     keel::envs::setup_contacts(contacts, contact_count, sub);
     for (int i = 0; i < sub.positionIterations; ++i)
       if (keel::envs::solve_contact_positions(contacts, contact_count, positions, toiA, toiB))
@@ -853,47 +864,16 @@ void b2World::SolveTOI(const b2TimeStep& step) {
                                         sub.velocityIterations),
         std::memory_order_relaxed);
     keel::envs::g_toi_solves.fetch_add(1, std::memory_order_relaxed);
-    const float h = sub.dt;
+    keel::envs::integrate_positions(positions, velocities, body_count, sub.dt);
     for (int i = 0; i < body_count; ++i) {
-      b2Vec2 c = positions[i].c;
-      float a = positions[i].a;
-      b2Vec2 v = velocities[i].v;
-      float w = velocities[i].w;
-      const b2Vec2 translation = h * v;
-      if (b2Dot(translation, translation) > b2_maxTranslationSquared) {
-        const float ratio = b2_maxTranslation / translation.Length();
-        v *= ratio;
-      }
-      const float rotation = h * w;
-      if (rotation * rotation > b2_maxRotationSquared) {
-        const float ratio = b2_maxRotation / b2Abs(rotation);
-        w *= ratio;
-      }
-      c += h * v;
-      a += h * w;
-      positions[i].c = c;
-      positions[i].a = a;
-      velocities[i].v = v;
-      velocities[i].w = w;
       b2Body* body = bodies[i];
-      body->m_sweep.c = c;
-      body->m_sweep.a = a;
-      body->m_linearVelocity = v;
-      body->m_angularVelocity = w;
+      body->m_sweep.c = positions[i].c;
+      body->m_sweep.a = positions[i].a;
+      body->m_linearVelocity = velocities[i].v;
+      body->m_angularVelocity = velocities[i].w;
       body->SynchronizeTransform();
     }
-    if (b2ContactListener* listener = m_contactManager.m_contactListener) {
-      for (int i = 0; i < contact_count; ++i) {
-        const ContactRow& r = contacts[i];
-        b2ContactImpulse impulse;
-        impulse.count = r.point_count;
-        for (int j = 0; j < r.point_count; ++j) {
-          impulse.normalImpulses[j] = r.points[j].normal_impulse;
-          impulse.tangentImpulses[j] = r.points[j].tangent_impulse;
-        }
-        listener->PostSolve(r.contact, &impulse);
-      }
-    }
+    keel::envs::report_post_solve(m_contactManager.m_contactListener, contacts, contact_count);
 
     // Reset the island's flags and synchronise its bodies' broad-phase proxies.
     for (int i = 0; i < body_count; ++i) {
