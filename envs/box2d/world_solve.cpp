@@ -34,31 +34,27 @@
 
 namespace keel::envs {
 namespace {
+// libbox2d's own b2World::Solve and SolveTOI (the definitions this file's replace), as plain
+// functions of the world: found once with dlsym(RTLD_NEXT); a process without them cannot step.
 using SolveFn = void (*)(b2World*, const b2TimeStep&);
 
+SolveFn libbox2d_member(const char* mangled, const char* name) {
+  void* sym = dlsym(RTLD_NEXT, mangled);
+  if (sym == nullptr) {
+    std::fprintf(stderr, "keel: libbox2d's %s not found (dlsym: %s)\n", name, dlerror());
+    std::abort();
+  }
+  return reinterpret_cast<SolveFn>(sym);
+}
+
 SolveFn libbox2d_solve() {
-  static const SolveFn fn = [] {
-    void* sym = dlsym(RTLD_NEXT, "_ZN7b2World5SolveERK10b2TimeStep");
-    if (sym == nullptr) {
-      std::fprintf(stderr, "keel: libbox2d's b2World::Solve not found (dlsym: %s)\n", dlerror());
-      std::abort();
-    }
-    return reinterpret_cast<SolveFn>(sym);
-  }();
+  static const SolveFn fn = libbox2d_member("_ZN7b2World5SolveERK10b2TimeStep", "b2World::Solve");
   return fn;
 }
 
-using SolveToiFn = void (*)(b2World*, const b2TimeStep&);
-
-SolveToiFn libbox2d_solve_toi() {
-  static const SolveToiFn fn = [] {
-    void* sym = dlsym(RTLD_NEXT, "_ZN7b2World8SolveTOIERK10b2TimeStep");
-    if (sym == nullptr) {
-      std::fprintf(stderr, "keel: libbox2d's b2World::SolveTOI not found (dlsym: %s)\n", dlerror());
-      std::abort();
-    }
-    return reinterpret_cast<SolveToiFn>(sym);
-  }();
+SolveFn libbox2d_solve_toi() {
+  static const SolveFn fn =
+      libbox2d_member("_ZN7b2World8SolveTOIERK10b2TimeStep", "b2World::SolveTOI");
   return fn;
 }
 
