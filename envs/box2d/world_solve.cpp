@@ -1,17 +1,18 @@
-// b2World::Solve, replacing libbox2d's (2.4.1) for the envs' small worlds.
+// b2World::Solve and b2World::SolveTOI, replacing libbox2d's (2.4.1).
 //
-// libbox2d's b2World::Step calls Solve through the PLT (`objdump -d`: `call
-// b2World::Solve(b2TimeStep const&)@plt`), so this definition, exported by the executable as the
-// joints' are (lunar_lander_physics.cpp), is the one it calls. It runs Box2D 2.4.1's Solve,
-// b2Island::Solve and b2ContactSolver with the same arithmetic in the same order (every vector
-// operation through b2_math.h's inline functions, as libbox2d's; envs/ compiles with
-// -ffp-contract=off), without the island and contact-solver objects: no stack allocations, no
-// profile timers, the joints called directly. Worlds larger than its fixed arrays go to
-// libbox2d's own Solve, found with dlsym(RTLD_NEXT).
+// libbox2d's b2World::Step calls both through the PLT (`objdump -d`: `call
+// b2World::Solve(b2TimeStep const&)@plt`), so these definitions, exported by the executable as
+// the joints' are (lunar_lander_physics.cpp), are the ones it calls. They run Box2D 2.4.1's
+// Solve, b2Island::Solve, SolveTOI, b2Island::SolveTOI and b2ContactSolver with the same
+// arithmetic in the same order (every vector operation through b2_math.h's inline functions, as
+// libbox2d's; envs/ compiles with -ffp-contract=off), without the island and contact-solver
+// objects: no stack allocations, no profile timers. Worlds larger than Solve's fixed arrays go to
+// libbox2d's own Solve, found with dlsym(RTLD_NEXT); a thread-local switch sends every step there
+// (tests compare the two bit for bit).
 //
-// 2.4.1's order: the DFS from each awake non-static seed in body-list order (bodies take island
-// indices in the order they leave the stack; touching, enabled, non-sensor contacts and then
-// joints join in the order their edges are found); integrate velocities (gravity, force,
+// Solve, in 2.4.1's order: the DFS from each awake non-static seed in body-list order (bodies take
+// island indices in the order they leave the stack; touching, enabled, non-sensor contacts and
+// then joints join in the order their edges are found); integrate velocities (gravity, force,
 // damping); the contacts' constraints (masses, restitution bias, the 2-point block solver's K
 // and its inverse, or one point when K is ill-conditioned); warm start; the joints'
 // InitVelocityConstraints; the velocity iterations (joints, then contacts: friction, then the
@@ -19,7 +20,11 @@
 // integrate positions, clamped to b2_maxTranslation / b2_maxRotation; the position iterations
 // (contacts, then joints) until both report success; copy back and synchronise transforms;
 // PostSolve; the sleep rule. Then every island body's fixtures are synchronised, in body-list
-// order, and the broad phase looks for new contacts.
+// order, and the broad phase looks for new contacts. SolveTOI: see its definition below.
+//
+// One change of schedule, exact: a time-of-impact sub-step's island has contacts and no joints,
+// and its velocity iterations stop once one leaves the velocities and accumulated impulses
+// unchanged bit for bit (solve_contacts_only).
 #include <dlfcn.h>
 
 #include <atomic>
