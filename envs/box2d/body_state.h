@@ -31,12 +31,12 @@ bool box2d_profile_timer_disabled();
 // Whether Box2D calls the b2World::Solve defined in world_solve.cpp (which replaces libbox2d's
 // for worlds that fit its arrays). Calls box2d_init_once().
 bool box2d_world_solve_active();
-// world_solve.cpp: world steps solved there since the process started (all threads), and, for
-// tests, a switch (this thread's) that hands every step to libbox2d's Solve instead.
+// world_solve.cpp: world steps this thread solved there, and, for tests, a switch (this thread's)
+// that hands every step to libbox2d's Solve instead.
 long long world_solves_by_keel();
 void set_keel_world_solve(bool on);
 // Time-of-impact sub-steps solved there, and the velocity iterations they ran (each up to the
-// step's count; fewer once an iteration changes nothing). All threads, since the process started.
+// step's count; fewer once an iteration changes nothing), in this thread.
 void toi_substep_counts(long long& substeps, long long& velocity_iterations);
 void resolve_libbox2d_world_solve();  // finds libbox2d's Solve (aborts if it cannot)
 

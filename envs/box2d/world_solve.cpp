@@ -27,10 +27,10 @@
 // unchanged bit for bit (solve_contacts_only).
 #include <dlfcn.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include <box2d/b2_time_of_impact.h>
 #include <box2d/box2d.h>
@@ -63,8 +63,10 @@ SolveFn libbox2d_solve_toi() {
   return fn;
 }
 
-std::atomic<long long> g_own_solves{0};
-std::atomic<long long> g_toi_solves{0}, g_toi_iterations{0};  // sub-steps, velocity iterations run
+// This thread's counts (plain thread-locals: every world step adds to them, and envs step in
+// parallel threads) and switch.
+thread_local long long g_own_solves = 0;
+thread_local long long g_toi_solves = 0, g_toi_iterations = 0;  // sub-steps, their iterations
 thread_local bool g_own_solve_enabled = true;
 
 // Worlds this path takes: their bodies, joints and contacts fit these arrays.
@@ -296,44 +298,34 @@ void solve_contact_velocities(ContactRow* rows, int count, b2Velocity* velocitie
 }
 
 // `iterations` velocity iterations of contacts alone (no joint in the island: the time-of-impact
-// sub-steps). Each iteration is a function of the island's velocities and the contacts'
-// accumulated impulses only, so once one leaves them all unchanged, bit for bit, every later one
-// would too: the rest are skipped. Returns the iterations run.
+// sub-steps, at most 2 b2_maxTOIContacts bodies and b2_maxTOIContacts contacts). Each iteration is
+// a function of the island's velocities and the contacts' accumulated impulses only, so once one
+// leaves them all unchanged, bit for bit, every later one would too: the rest are skipped. Returns
+// the iterations run.
 int solve_contacts_only(ContactRow* rows, int count, b2Velocity* velocities, int body_count,
                         int iterations) {
-  constexpr int kMaxSaved = 2 * b2_maxTOIContacts;
-  if (body_count > kMaxSaved || count > b2_maxTOIContacts) {
-    for (int i = 0; i < iterations; ++i) solve_contact_velocities(rows, count, velocities);
-    return iterations;
-  }
-  b2Velocity saved_v[kMaxSaved];
-  float saved_impulses[2 * b2_maxManifoldPoints * b2_maxTOIContacts];
-  const auto save = [&] {
-    std::memcpy(saved_v, velocities, sizeof(b2Velocity) * body_count);
+  constexpr int kImpulses = 2 * b2_maxManifoldPoints * b2_maxTOIContacts;
+  const auto impulses = [&](float* out) {
     int k = 0;
     for (int c = 0; c < count; ++c)
       for (int j = 0; j < rows[c].point_count; ++j) {
-        saved_impulses[k++] = rows[c].points[j].normal_impulse;
-        saved_impulses[k++] = rows[c].points[j].tangent_impulse;
+        out[k++] = rows[c].points[j].normal_impulse;
+        out[k++] = rows[c].points[j].tangent_impulse;
       }
+    return k;
   };
-  const auto unchanged = [&] {
-    if (std::memcmp(saved_v, velocities, sizeof(b2Velocity) * body_count) != 0) return false;
-    int k = 0;
-    for (int c = 0; c < count; ++c)
-      for (int j = 0; j < rows[c].point_count; ++j) {
-        if (std::memcmp(&saved_impulses[k++], &rows[c].points[j].normal_impulse, sizeof(float)) !=
-                0 ||
-            std::memcmp(&saved_impulses[k++], &rows[c].points[j].tangent_impulse, sizeof(float)) !=
-                0)
-          return false;
-      }
-    return true;
-  };
+  b2Velocity saved_v[2 * b2_maxTOIContacts];
+  float buffers[2][kImpulses];
+  float *before = buffers[0], *after = buffers[1];
+  const int n = impulses(before);
   for (int i = 0; i < iterations; ++i) {
-    save();
+    std::memcpy(saved_v, velocities, sizeof(b2Velocity) * body_count);
     solve_contact_velocities(rows, count, velocities);
-    if (unchanged()) return i + 1;
+    impulses(after);
+    if (std::memcmp(saved_v, velocities, sizeof(b2Velocity) * body_count) == 0 &&
+        std::memcmp(before, after, sizeof(float) * n) == 0)
+      return i + 1;
+    std::swap(before, after);  // this iteration's impulses are the next one's starting point
   }
   return iterations;
 }
@@ -507,12 +499,12 @@ bool solve_contact_positions(const ContactRow* rows, int count, b2Position* posi
 }  // namespace
 
 long long world_solves_by_keel() {
-  return g_own_solves.load(std::memory_order_relaxed);
+  return g_own_solves;
 }
 
 void toi_substep_counts(long long& substeps, long long& velocity_iterations) {
-  substeps = g_toi_solves.load(std::memory_order_relaxed);
-  velocity_iterations = g_toi_iterations.load(std::memory_order_relaxed);
+  substeps = g_toi_solves;
+  velocity_iterations = g_toi_iterations;
 }
 
 void set_keel_world_solve(bool on) {
@@ -536,7 +528,7 @@ void b2World::Solve(const b2TimeStep& step) {
     keel::envs::libbox2d_solve()(this, step);
     return;
   }
-  keel::envs::g_own_solves.fetch_add(1, std::memory_order_relaxed);
+  ++keel::envs::g_own_solves;
   const auto body_data = [](const b2Body* b) {
     return keel::envs::BodyData{b->m_islandIndex, b->m_invMass, b->m_invI, b->m_sweep.localCenter};
   };
@@ -860,11 +852,9 @@ void b2World::SolveTOI(const b2TimeStep& step) {
     bodies[toiB]->m_sweep.c0 = positions[toiB].c;
     bodies[toiB]->m_sweep.a0 = positions[toiB].a;
     keel::envs::init_contact_velocities(contacts, contact_count, positions, velocities);
-    keel::envs::g_toi_iterations.fetch_add(
-        keel::envs::solve_contacts_only(contacts, contact_count, velocities, body_count,
-                                        sub.velocityIterations),
-        std::memory_order_relaxed);
-    keel::envs::g_toi_solves.fetch_add(1, std::memory_order_relaxed);
+    keel::envs::g_toi_iterations += keel::envs::solve_contacts_only(
+        contacts, contact_count, velocities, body_count, sub.velocityIterations);
+    ++keel::envs::g_toi_solves;
     keel::envs::integrate_positions(positions, velocities, body_count, sub.dt);
     for (int i = 0; i < body_count; ++i) {
       b2Body* body = bodies[i];
