@@ -250,20 +250,20 @@ std::vector<double> heuristic(bool continuous, const std::vector<double>& s) {
   double angle_targ = s[0] * 0.5 + s[2] * 1.0;
   angle_targ = std::clamp(angle_targ, -0.4, 0.4);
   const double hover_targ = 0.55 * std::abs(s[0]);
-  double angle_todo = (angle_targ - s[4]) * 0.5 - s[5] * 1.0;
-  double hover_todo = (hover_targ - s[1]) * 0.5 - s[3] * 0.5;
+  double angle_push = (angle_targ - s[4]) * 0.5 - s[5] * 1.0;
+  double hover_push = (hover_targ - s[1]) * 0.5 - s[3] * 0.5;
   if (s[6] != 0 || s[7] != 0) {
-    angle_todo = 0;
-    hover_todo = -s[3] * 0.5;
+    angle_push = 0;
+    hover_push = -s[3] * 0.5;
   }
   if (continuous)
-    return {std::clamp(hover_todo * 20 - 1, -1.0, 1.0), std::clamp(-angle_todo * 20, -1.0, 1.0)};
+    return {std::clamp(hover_push * 20 - 1, -1.0, 1.0), std::clamp(-angle_push * 20, -1.0, 1.0)};
   int a = 0;
-  if (hover_todo > std::abs(angle_todo) && hover_todo > 0.05)
+  if (hover_push > std::abs(angle_push) && hover_push > 0.05)
     a = 2;
-  else if (angle_todo < -0.05)
+  else if (angle_push < -0.05)
     a = 3;
-  else if (angle_todo > +0.05)
+  else if (angle_push > +0.05)
     a = 1;
   return {(double)a};
 }
