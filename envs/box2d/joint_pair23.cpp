@@ -13,8 +13,10 @@
 // order): y = B Λ + e gives the iteration's six impulses and the four values that decide the
 // regimes (the motors' impulses against their bounds, the limits' accumulated impulses against
 // zero). Gauss-Seidel's chain of dependent operations, ~60 a joint (each joint waits for the
-// other's hull velocity), becomes 8-wide products, taken four iterations at a time (Powers), or
-// sixteen (Stride) while a run converges slowly.
+// other's hull velocity), becomes 8-wide products. Most runs reach a fixed point of Λ in float
+// within a dozen such iterations; the rest of the step's iterations then only add the same check
+// values to the sums, taken at once. Runs still moving after sixteen go on four iterations at a
+// time (Powers), or sixteen (Stride) while they converge slowly.
 //
 // The first iteration that would leave a regime is not taken by the map; from there the joints are
 // solved one by one with Box2D 2.3's arithmetic (solve23), as are the first two iterations of each
@@ -376,11 +378,74 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
     y1 = sum6(t1) + e1;
   };
   int n = 0;
-  if (count >= kBlockMin) {
+  // At a fixed point of Λ in float (the impulses of a run of `len` iterations, o0, sum below Λ's
+  // rounding) every later run repeats the outputs o1 and only the summed checks move, by the same
+  // d a run: run m's checks are sums + m d + c_j. Affine in m, so the runs that stay within the
+  // regimes are a prefix; its length by bisection, taken at once (the same iterations as taking
+  // them one by one; the sums rounded once instead of at each iteration).
+  const auto repeat_fixed_point = [&](const v8sf* o1, int len) {
+    v8sf d = {}, c[kBlock];
+    for (int j = 0; j < len; ++j) c[j] = d + o1[j], d += o1[j] * acc;
+    const auto within = [&](int m) {
+      const v8sf at = sums + static_cast<float>(m) * d;
+      v8si ok = ~v8si{};
+      for (int j = 0; j < len; ++j) ok &= (at + c[j] >= lo) & (at + c[j] <= hi);
+      return all_lanes(ok);
+    };
+    const int runs = (count - n) / len;
+    int good = 0;  // runs 0 .. good-1 stay within
+    if (runs > 0 && within(0)) {
+      if (within(runs - 1)) {
+        good = runs;
+      } else {
+        int bad = runs - 1;  // the first run that leaves, somewhere in (good - 1, bad]
+        good = 1;
+        while (good < bad) {
+          const int mid = (good + bad) / 2;
+          if (within(mid))
+            good = mid + 1;
+          else
+            bad = mid;
+        }
+      }
+    }
+    sums += static_cast<float>(good) * d;
+    n += good * len;
+  };
+  // One iteration at a time up to `upto`: false once one would leave a regime (or at a fixed
+  // point, having taken every iteration that stays within).
+  const auto singles = [&](int upto) {
+    for (v8sf y0, y1; n < upto;) {
+      outputs(y0, y1);
+      const v8sf checked = sums + y1;
+      if (!all_lanes((checked >= lo) & (checked <= hi))) return false;  // leaves (or NaN)
+      sums += y1 * acc;
+      ++n;
+      const v8sf next = lam + y0;
+      if (all_lanes(next == lam)) {
+        repeat_fixed_point(&y1, 1);
+        return false;
+      }
+      lam = next;
+    }
+    return true;
+  };
+  // Most runs reach a fixed point within a few iterations (the twelfth, mostly); those still
+  // moving after kSettleBlocks blocks' worth go on as blocks and strides.
+  if (singles(count >= kBlockMin ? kSettleBlocks * kBlock : count) && count >= kBlockMin) {
     Powers pw(b0, b1, e0, e1);
-    // Advances the summed checks over a block with check outputs o1, if every iteration in it
-    // stays within the regimes (iteration j's checks use the impulses summed before it).
-    const auto advance = [&](const v8sf(&o1)[kBlock]) {
+    if (count - n >= 2 * kStride) {
+      // A slow mode. Take strides while they provably stay in regime.
+      const Stride st(pw);
+      for (v8sf y0, y1; n + kStride <= count; n += kStride) {
+        outputs(y0, y1);
+        if (!st.take(lam, sums, y0, y1, acc, lo, hi)) break;
+      }
+    }
+    while (n + kBlock <= count) {
+      v8sf o0[kBlock], o1[kBlock];
+      pw.apply(lam, o0, o1);
+      // Iteration j's checks use the impulses summed before it.
       v8sf s = sums;
       v8si ok = ~v8si{};
       for (int j = 0; j < kBlock; ++j) {
@@ -388,41 +453,17 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
         ok &= (checked >= lo) & (checked <= hi);
         s += o1[j] * acc;
       }
-      if (!all_lanes(ok)) return false;  // the loop below takes this block one at a time
+      if (!all_lanes(ok)) break;  // the singles below take this block one at a time
       sums = s;
-      return true;
-    };
-    while (n + kBlock <= count) {
-      v8sf o0[kBlock], o1[kBlock];
-      pw.apply(lam, o0, o1);
-      if (!advance(o1)) break;
       n += kBlock;
       const v8sf next = lam + ((o0[0] + o0[1]) + (o0[2] + o0[3]));
       if (all_lanes(next == lam)) {
-        // The block's impulses are below Λ's rounding: Λ is a fixed point in float, so every
-        // later block repeats this one's outputs and only the summed checks move. The same
-        // arithmetic as taking those blocks, without their products.
-        while (n + kBlock <= count && advance(o1)) n += kBlock;
+        repeat_fixed_point(o1, kBlock);
         break;
       }
       lam = next;
-      if (n == kSettleBlocks * kBlock && count - n >= 2 * kStride) {
-        // Still moving after the blocks in which most runs settle to a fixed point (the third,
-        // mostly): a slow mode. Take strides while they provably stay in regime.
-        const Stride st(pw);
-        for (v8sf y0, y1; n + kStride <= count; n += kStride) {
-          outputs(y0, y1);
-          if (!st.take(lam, sums, y0, y1, acc, lo, hi)) break;
-        }
-      }
     }
-  }
-  for (v8sf y0, y1; n < count; ++n) {
-    outputs(y0, y1);
-    const v8sf checked = sums + y1;
-    if (!all_lanes((checked >= lo) & (checked <= hi))) break;  // leaves a regime (or NaN)
-    sums += y1 * acc;
-    lam += y0;
+    singles(count);
   }
 
   float x[kN];
