@@ -38,6 +38,9 @@ void set_keel_world_solve(bool on);
 // Time-of-impact sub-steps solved there, and the velocity iterations they ran (each up to the
 // step's count; fewer once an iteration changes nothing), in this thread.
 void toi_substep_counts(long long& substeps, long long& velocity_iterations);
+// Islands whose joints' velocity iterations Solve ran itself on copies (Revolute23Scratch::batch),
+// in this thread.
+long long batched_joint_islands();
 void resolve_libbox2d_world_solve();  // finds libbox2d's Solve (aborts if it cannot)
 
 // Points the joint's user data at its 2.3 solver scratch (revolute23.h).

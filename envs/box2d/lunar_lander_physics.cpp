@@ -737,6 +737,18 @@ void b2RevoluteJoint::SolveVelocityConstraints(const b2SolverData& data) {
   static constexpr auto solve =
       [](b2RevoluteJoint & self, const b2SolverData& data) __attribute__((noinline)) {
     keel::envs::Revolute23Scratch* scratch = scratch_of(self);
+    if (scratch != nullptr && scratch->batch != nullptr) {  // b2World::Solve runs the iterations
+      Members j{self, data, scratch};
+      keel::envs::Joint23& copy = *scratch->batch;
+      if (!scratch->batch_store) {
+        copy = keel::envs::copy_of(j);
+      } else {
+        j.motor_impulse() = copy.motor_impulse;
+        j.impulse() = copy.impulse;
+        j.limit_impulse() = copy.limit_impulse;
+      }
+      return;
+    }
     if (scratch != nullptr && scratch->group != nullptr && !scratch->group->tried) {
       scratch->group->tried = true;
       if (solve_group(self, data, *scratch->group)) return;

@@ -35,6 +35,8 @@ struct Revolute23Group {
   }
 };
 
+struct Joint23;  // joint_solver23.h
+
 // The inverses of a joint's 3x3 and 2x2 effective-mass matrices, computed once per step instead
 // of solved afresh in each velocity iteration, and the joint's group (null: solved alone). A joint
 // whose user data points to one uses it; joints without (user data 0) solve as Box2D 2.3 writes
@@ -43,6 +45,12 @@ struct Revolute23Scratch {
   std::array<float, 11> inverse{};
   Revolute23Group* group = nullptr;
   bool solved = false;  // this step's velocity iterations were done with the group's first call
+  // Set by b2World::Solve (world_solve.cpp) around the velocity iterations of an island with
+  // touching contacts, which it runs itself on copies of the joints: while set, the joint's
+  // SolveVelocityConstraints solves nothing and copies its inputs and impulses into *batch, or
+  // (batch_store) its impulses back from it.
+  Joint23* batch = nullptr;
+  bool batch_store = false;
 };
 
 }  // namespace keel::envs

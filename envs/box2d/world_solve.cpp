@@ -36,6 +36,8 @@
 #include <box2d/box2d.h>
 
 #include "envs/box2d/body_state.h"
+#include "envs/box2d/joint_solver23.h"
+#include "envs/box2d/revolute23.h"
 
 namespace keel::envs {
 namespace {
@@ -67,6 +69,7 @@ SolveFn libbox2d_solve_toi() {
 // parallel threads) and switch.
 thread_local long long g_own_solves = 0;
 thread_local long long g_toi_solves = 0, g_toi_iterations = 0;  // sub-steps, their iterations
+thread_local long long g_batched_islands = 0;
 thread_local bool g_own_solve_enabled = true;
 
 // Worlds this path takes: their bodies, joints and contacts fit these arrays.
@@ -330,6 +333,35 @@ int solve_contacts_only(ContactRow* rows, int count, b2Velocity* velocities, int
   return iterations;
 }
 
+// The Keel revolute joints' scratch (lunar_lander_physics.cpp) when every joint of an island has
+// one and can be solved on a copy: a revolute joint with user data (the envs' joints point it at
+// their Revolute23Scratch), between two bodies, not in a clear-air step of a joint group (which
+// must see its island itself: LanderSim counts the misses). Null otherwise.
+Revolute23Scratch* batchable_scratch(b2Joint* joint, int index_a, int index_b) {
+  if (joint->GetType() != e_revoluteJoint || index_a == index_b) return nullptr;
+  auto* scratch = reinterpret_cast<Revolute23Scratch*>(joint->GetUserData().pointer);
+  if (scratch == nullptr || (scratch->group != nullptr && scratch->group->iterations > 0))
+    return nullptr;
+  return scratch;
+}
+
+// The velocity iterations of an island's joints (copies, Box2D 2.3's solve: solve23) and
+// contacts, in b2Island::Solve's order: each iteration every joint in island order, then the
+// contacts. The same arithmetic as the joints' own SolveVelocityConstraints calls, without a
+// virtual call and a reload of the joint's members per joint and iteration.
+void solve_velocities_batched(Joint23* joints, const int* index_a, const int* index_b,
+                              int joint_count, ContactRow* contacts, int contact_count,
+                              b2Velocity* velocities, int iterations) {
+  for (int i = 0; i < iterations; ++i) {
+    for (int j = 0; j < joint_count; ++j) {
+      b2Velocity& a = velocities[index_a[j]];
+      b2Velocity& b = velocities[index_b[j]];
+      solve23(joints[j], a.v, a.w, b.v, b.w);
+    }
+    solve_contact_velocities(contacts, contact_count, velocities);
+  }
+}
+
 void store_impulses(const ContactRow* rows, int count) {
   for (int i = 0; i < count; ++i) {
     const ContactRow& r = rows[i];
@@ -502,6 +534,10 @@ long long world_solves_by_keel() {
   return g_own_solves;
 }
 
+long long batched_joint_islands() {
+  return g_batched_islands;
+}
+
 void toi_substep_counts(long long& substeps, long long& velocity_iterations) {
   substeps = g_toi_solves;
   velocity_iterations = g_toi_iterations;
@@ -615,9 +651,42 @@ void b2World::Solve(const b2TimeStep& step) {
     data.positions = positions;
     data.velocities = velocities;
     for (int j = 0; j < joint_count; ++j) joints[j]->InitVelocityConstraints(data);
-    for (int i = 0; i < step.velocityIterations; ++i) {
-      for (int j = 0; j < joint_count; ++j) joints[j]->SolveVelocityConstraints(data);
-      keel::envs::solve_contact_velocities(contacts, contact_count, velocities);
+    // Islands of Keel's revolute joints (the walker; the lander with touching contacts, its joint
+    // group solving its island without): the iterations here, on copies of the joints, which
+    // their own SolveVelocityConstraints load and store back (Revolute23Scratch::batch).
+    keel::envs::Revolute23Scratch* batch_scratch[kMaxJoints];
+    bool batched = joint_count > 0, grouped = false;
+    for (int j = 0; j < joint_count && batched; ++j) {
+      batch_scratch[j] = keel::envs::batchable_scratch(joints[j], joints[j]->m_bodyA->m_islandIndex,
+                                                       joints[j]->m_bodyB->m_islandIndex);
+      batched = batch_scratch[j] != nullptr;
+      grouped = grouped || (batched && batch_scratch[j]->group != nullptr);
+    }
+    batched = batched && (contact_count > 0 || !grouped);  // a group solves its island alone
+    if (batched) {
+      keel::envs::Joint23 batch[kMaxJoints];
+      int index_a[kMaxJoints], index_b[kMaxJoints];
+      for (int j = 0; j < joint_count; ++j) {
+        batch_scratch[j]->batch = &batch[j];
+        batch_scratch[j]->batch_store = false;
+        joints[j]->SolveVelocityConstraints(data);  // loads batch[j]
+        index_a[j] = joints[j]->m_bodyA->m_islandIndex;
+        index_b[j] = joints[j]->m_bodyB->m_islandIndex;
+      }
+      keel::envs::solve_velocities_batched(batch, index_a, index_b, joint_count, contacts,
+                                           contact_count, velocities, step.velocityIterations);
+      ++keel::envs::g_batched_islands;
+      for (int j = 0; j < joint_count; ++j) {
+        batch_scratch[j]->batch_store = true;
+        joints[j]->SolveVelocityConstraints(data);  // stores the impulses back
+        batch_scratch[j]->batch = nullptr;
+        batch_scratch[j]->batch_store = false;
+      }
+    } else {
+      for (int i = 0; i < step.velocityIterations; ++i) {
+        for (int j = 0; j < joint_count; ++j) joints[j]->SolveVelocityConstraints(data);
+        keel::envs::solve_contact_velocities(contacts, contact_count, velocities);
+      }
     }
     keel::envs::store_impulses(contacts, contact_count);
     keel::envs::integrate_positions(positions, velocities, body_count, h);
