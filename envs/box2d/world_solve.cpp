@@ -737,10 +737,68 @@ void b2World::Solve(const b2TimeStep& step) {
       if (bodies[i]->GetType() == b2_staticBody) bodies[i]->m_flags &= ~b2Body::e_islandFlag;
   }
 
+  // b2Body::SynchronizeFixtures and b2Fixture::Synchronize, with polygons' AABBs (the envs'
+  // bodies are all polygons) computed here as b2PolygonShape::ComputeAABB does, and the broad
+  // phase called only when b2DynamicTree::MoveProxy would move the proxy: when its fat AABB no
+  // longer contains the new one, or is more than 4 extensions wider than the new fat AABB (the
+  // same tests, same arithmetic). Other shapes: the fixture's own Synchronize.
+  b2BroadPhase* broad_phase = &m_contactManager.m_broadPhase;
+  const auto polygon_aabb = [](const b2PolygonShape& shape, const b2Transform& xf) {
+    b2Vec2 lower = b2Mul(xf, shape.m_vertices[0]);
+    b2Vec2 upper = lower;
+    for (int32 i = 1; i < shape.m_count; ++i) {
+      const b2Vec2 v = b2Mul(xf, shape.m_vertices[i]);
+      lower = b2Min(lower, v);
+      upper = b2Max(upper, v);
+    }
+    const b2Vec2 r(shape.m_radius, shape.m_radius);
+    b2AABB aabb;
+    aabb.lowerBound = lower - r;
+    aabb.upperBound = upper + r;
+    return aabb;
+  };
   for (b2Body* b = m_bodyList; b != nullptr; b = b->GetNext()) {
     if ((b->m_flags & b2Body::e_islandFlag) == 0) continue;
     if (b->GetType() == b2_staticBody) continue;
-    b->SynchronizeFixtures();
+    b2Transform xf1 = b->m_xf;
+    if ((b->m_flags & b2Body::e_awakeFlag) != 0) {
+      xf1.q.Set(b->m_sweep.a0);
+      xf1.p = b->m_sweep.c0 - b2Mul(xf1.q, b->m_sweep.localCenter);
+    }
+    for (b2Fixture* f = b->m_fixtureList; f != nullptr; f = f->m_next) {
+      if (f->m_shape->m_type != b2Shape::e_polygon) {
+        f->Synchronize(broad_phase, xf1, b->m_xf);
+        continue;
+      }
+      const auto& shape = *static_cast<const b2PolygonShape*>(f->m_shape);
+      for (int32 i = 0; i < f->m_proxyCount; ++i) {
+        b2FixtureProxy* proxy = f->m_proxies + i;
+        const b2AABB aabb1 = polygon_aabb(shape, xf1), aabb2 = polygon_aabb(shape, b->m_xf);
+        proxy->aabb.Combine(aabb1, aabb2);
+        const b2Vec2 displacement = aabb2.GetCenter() - aabb1.GetCenter();
+        const b2AABB& tree_aabb = broad_phase->GetFatAABB(proxy->proxyId);
+        if (tree_aabb.Contains(proxy->aabb)) {
+          const b2Vec2 r(b2_aabbExtension, b2_aabbExtension);
+          b2AABB fat;
+          fat.lowerBound = proxy->aabb.lowerBound - r;
+          fat.upperBound = proxy->aabb.upperBound + r;
+          const b2Vec2 d = b2_aabbMultiplier * displacement;
+          if (d.x < 0.0f)
+            fat.lowerBound.x += d.x;
+          else
+            fat.upperBound.x += d.x;
+          if (d.y < 0.0f)
+            fat.lowerBound.y += d.y;
+          else
+            fat.upperBound.y += d.y;
+          b2AABB huge;
+          huge.lowerBound = fat.lowerBound - 4.0f * r;
+          huge.upperBound = fat.upperBound + 4.0f * r;
+          if (huge.Contains(tree_aabb)) continue;  // MoveProxy would leave the tree as it is
+        }
+        broad_phase->MoveProxy(proxy->proxyId, proxy->aabb, displacement);
+      }
+    }
   }
   m_contactManager.FindNewContacts();
   m_profile.broadphase = 0.0f;
