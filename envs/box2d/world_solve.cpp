@@ -345,6 +345,17 @@ Revolute23Scratch* batchable_scratch(b2Joint* joint, int index_a, int index_b) {
   return scratch;
 }
 
+// Whether every joint of the island is in a joint group that has run all of this step's velocity
+// iterations (Revolute23Scratch::solved): their remaining calls do nothing.
+bool solved_by_group(b2Joint* const* joints, int count) {
+  for (int j = 0; j < count; ++j) {
+    if (joints[j]->GetType() != e_revoluteJoint) return false;
+    const auto* scratch = reinterpret_cast<Revolute23Scratch*>(joints[j]->GetUserData().pointer);
+    if (scratch == nullptr || scratch->group == nullptr || !scratch->solved) return false;
+  }
+  return count > 0;
+}
+
 // The velocity iterations of an island's joints (copies, Box2D 2.3's solve: solve23) and
 // contacts, in b2Island::Solve's order: each iteration every joint in island order, then the
 // contacts. The same arithmetic as the joints' own SolveVelocityConstraints calls, without a
@@ -686,6 +697,9 @@ void b2World::Solve(const b2TimeStep& step) {
       for (int i = 0; i < step.velocityIterations; ++i) {
         for (int j = 0; j < joint_count; ++j) joints[j]->SolveVelocityConstraints(data);
         keel::envs::solve_contact_velocities(contacts, contact_count, velocities);
+        // A joint group ran every iteration in its first call (no contact in the island): the
+        // later calls would return at once.
+        if (i == 0 && contact_count == 0 && keel::envs::solved_by_group(joints, joint_count)) break;
       }
     }
     keel::envs::store_impulses(contacts, contact_count);
