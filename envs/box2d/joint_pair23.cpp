@@ -56,31 +56,36 @@ constexpr int kL = 6;  // impulses: joint 0 px, py, axial; joint 1 px, py, axial
 
 using Vec = std::array<double, kN>;
 
-// A scalar affine in Λ (the impulses the iterations applied since the step's start): r·Λ + c.
+using v4df = double __attribute__((vector_size(32)));
+
+// A scalar affine in Λ (the impulses the iterations applied since the step's start): r·Λ + c, as
+// eight lanes in two 4-wide vectors: r in lanes 0..5, c in lane 6, lane 7 zero.
 struct Form {
-  std::array<double, kL> r{};
-  double c = 0.0;
+  v4df lo{}, hi{};
+  double r(int k) const { return k < 4 ? lo[k] : hi[k - 4]; }
+  double c() const { return hi[2]; }
 };
 
-// The velocities at the current point of an iteration, affine in Λ: x = A Λ + b. At the
-// iteration's start A = U (the six columns the impulses move the velocities along) and b = x_s
-// (the velocities at the step's start); each correction adds its column times its form.
+// The velocities at the current point of an iteration, affine in Λ: x = A Λ + b, row i as a Form
+// (A's row, b_i). At the iteration's start A = U (the six columns the impulses move the velocities
+// along) and b = x_s (the velocities at the step's start); each correction adds its column times
+// its form.
 struct Map {
-  std::array<std::array<double, kL>, kN> a;  // rows
-  Vec b;
-  Map(const Vec* const (&u)[kL], const Vec& xs) : b(xs) {
+  std::array<Form, kN> a;  // rows
+  Map(const Vec* const (&u)[kL], const Vec& xs) {
     for (int i = 0; i < kN; ++i)
-      for (int k = 0; k < kL; ++k) a[i][k] = (*u[k])[i];
+      a[i] = Form{{(*u[0])[i], (*u[1])[i], (*u[2])[i], (*u[3])[i]},
+                  {(*u[4])[i], (*u[5])[i], xs[i], 0.0}};
   }
   // The form `row`·(current x) + c; `row` is zero outside the velocities `at` (ascending).
   template <size_t N>
   Form of(const Vec& row, double c, const std::array<int, N>& at) const {
     Form f;
-    f.c = c;
+    f.hi[2] = c;
     for (const int i : at) {
       if (row[i] == 0.0) continue;
-      for (int k = 0; k < kL; ++k) f.r[k] += row[i] * a[i][k];
-      f.c += row[i] * b[i];
+      f.lo += row[i] * a[i].lo;
+      f.hi += row[i] * a[i].hi;
     }
     return f;
   }
@@ -89,8 +94,8 @@ struct Map {
   void add(const Vec& u, const Form& f, const std::array<int, N>& at) {
     for (const int i : at) {
       if (u[i] == 0.0) continue;
-      for (int k = 0; k < kL; ++k) a[i][k] += u[i] * f.r[k];
-      b[i] += u[i] * f.c;
+      a[i].lo += u[i] * f.lo;
+      a[i].hi += u[i] * f.hi;
     }
   }
 };
@@ -341,8 +346,8 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
     Form f;
     for (const Lane* l : {&p.motor, &p.limit}) {
       if (!l->accumulate) continue;  // a saturated motor, a clamped limit: not applied
-      for (int k = 0; k < kL; ++k) f.r[k] += l->form.r[k];
-      f.c += l->form.c;
+      f.lo += l->form.lo;
+      f.hi += l->form.hi;
     }
     return f;
   };
@@ -357,8 +362,8 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
   for (int row = 0; row < 10; ++row) {
     const Form& f = *rows[row];
     for (int k = 0; k < kL; ++k)
-      (row < kL ? b0[k][row] : b1[k][row - kL]) = static_cast<float>(f.r[k]);
-    (row < kL ? e0[row] : e1[row - kL]) = static_cast<float>(f.c);
+      (row < kL ? b0[k][row] : b1[k][row - kL]) = static_cast<float>(f.r(k));
+    (row < kL ? e0[row] : e1[row - kL]) = static_cast<float>(f.c());
   }
   const float inf = std::numeric_limits<float>::infinity();
   for (int i = 0; i < 8; ++i) lo[i] = -inf, hi[i] = inf;
