@@ -732,8 +732,9 @@ void b2RevoluteJoint::SolveVelocityConstraints(const b2SolverData& data) {
     ++group.steps_solved_at_once;
     return true;
   };
-  // The solve, out of line, so that the calls the group's first call made redundant (359 a step
-  // when the lander's island has contacts that do not touch) return without a stack frame.
+  // The solve, out of line, so that the calls the group's first call made redundant return
+  // without a stack frame (libbox2d's Solve makes them: 359 a step when the lander's island has
+  // contacts that do not touch; Keel's stops its iterations instead, world_solve.cpp).
   static constexpr auto solve =
       [](b2RevoluteJoint & self, const b2SolverData& data) __attribute__((noinline)) {
     keel::envs::Revolute23Scratch* scratch = scratch_of(self);
