@@ -22,9 +22,12 @@
 // PostSolve; the sleep rule. Then every island body's fixtures are synchronised, in body-list
 // order, and the broad phase looks for new contacts. SolveTOI: see its definition below.
 //
-// One change of schedule, exact: a time-of-impact sub-step's island has contacts and no joints,
+// Changes of schedule, all exact: a time-of-impact sub-step's island has contacts and no joints,
 // and its velocity iterations stop once one leaves the velocities and accumulated impulses
-// unchanged bit for bit (solve_contacts_only).
+// unchanged bit for bit (solve_contacts_only); an island of Keel's revolute joints runs its
+// velocity iterations here on copies of the joints (solve_velocities_batched), and one whose
+// joint group ran them all in its first call stops after it; polygon fixtures are synchronised
+// here, calling the broad phase only where its tree would change.
 #include <dlfcn.h>
 
 #include <cstdio>
