@@ -340,9 +340,13 @@ int solve_contacts_only(ContactRow* rows, int count, b2Velocity* velocities, int
 // one and can be solved on a copy: a revolute joint with user data (the envs' joints point it at
 // their Revolute23Scratch), between two bodies, not in a clear-air step of a joint group (which
 // must see its island itself: LanderSim counts the misses). Null otherwise.
+Revolute23Scratch* revolute23_scratch(b2Joint* joint) {
+  if (joint->GetType() != e_revoluteJoint) return nullptr;
+  return reinterpret_cast<Revolute23Scratch*>(joint->GetUserData().pointer);
+}
+
 Revolute23Scratch* batchable_scratch(b2Joint* joint, int index_a, int index_b) {
-  if (joint->GetType() != e_revoluteJoint || index_a == index_b) return nullptr;
-  auto* scratch = reinterpret_cast<Revolute23Scratch*>(joint->GetUserData().pointer);
+  Revolute23Scratch* scratch = index_a != index_b ? revolute23_scratch(joint) : nullptr;
   if (scratch == nullptr || (scratch->group != nullptr && scratch->group->iterations > 0))
     return nullptr;
   return scratch;
@@ -352,8 +356,7 @@ Revolute23Scratch* batchable_scratch(b2Joint* joint, int index_a, int index_b) {
 // iterations (Revolute23Scratch::solved): their remaining calls do nothing.
 bool solved_by_group(b2Joint* const* joints, int count) {
   for (int j = 0; j < count; ++j) {
-    if (joints[j]->GetType() != e_revoluteJoint) return false;
-    const auto* scratch = reinterpret_cast<Revolute23Scratch*>(joints[j]->GetUserData().pointer);
+    const Revolute23Scratch* scratch = revolute23_scratch(joints[j]);
     if (scratch == nullptr || scratch->group == nullptr || !scratch->solved) return false;
   }
   return count > 0;
@@ -669,23 +672,22 @@ void b2World::Solve(const b2TimeStep& step) {
     // group solving its island without): the iterations here, on copies of the joints, which
     // their own SolveVelocityConstraints load and store back (Revolute23Scratch::batch).
     keel::envs::Revolute23Scratch* batch_scratch[kMaxJoints];
+    int index_a[kMaxJoints], index_b[kMaxJoints];
     bool batched = joint_count > 0, grouped = false;
     for (int j = 0; j < joint_count && batched; ++j) {
-      batch_scratch[j] = keel::envs::batchable_scratch(joints[j], joints[j]->m_bodyA->m_islandIndex,
-                                                       joints[j]->m_bodyB->m_islandIndex);
+      index_a[j] = joints[j]->m_bodyA->m_islandIndex;
+      index_b[j] = joints[j]->m_bodyB->m_islandIndex;
+      batch_scratch[j] = keel::envs::batchable_scratch(joints[j], index_a[j], index_b[j]);
       batched = batch_scratch[j] != nullptr;
       grouped = grouped || (batched && batch_scratch[j]->group != nullptr);
     }
     batched = batched && (contact_count > 0 || !grouped);  // a group solves its island alone
     if (batched) {
       keel::envs::Joint23 batch[kMaxJoints];
-      int index_a[kMaxJoints], index_b[kMaxJoints];
       for (int j = 0; j < joint_count; ++j) {
         batch_scratch[j]->batch = &batch[j];
         batch_scratch[j]->batch_store = false;
         joints[j]->SolveVelocityConstraints(data);  // loads batch[j]
-        index_a[j] = joints[j]->m_bodyA->m_islandIndex;
-        index_b[j] = joints[j]->m_bodyB->m_islandIndex;
       }
       keel::envs::solve_velocities_batched(batch, index_a, index_b, joint_count, contacts,
                                            contact_count, velocities, step.velocityIterations);
