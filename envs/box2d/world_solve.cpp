@@ -336,15 +336,16 @@ int solve_contacts_only(ContactRow* rows, int count, b2Velocity* velocities, int
   return iterations;
 }
 
-// The Keel revolute joints' scratch (lunar_lander_physics.cpp) when every joint of an island has
-// one and can be solved on a copy: a revolute joint with user data (the envs' joints point it at
-// their Revolute23Scratch), between two bodies, not in a clear-air step of a joint group (which
-// must see its island itself: LanderSim counts the misses). Null otherwise.
+// A revolute joint's Keel scratch (lunar_lander_physics.cpp: the envs' joints point their user
+// data at their Revolute23Scratch); null for other joints and for revolute joints without one.
 Revolute23Scratch* revolute23_scratch(b2Joint* joint) {
   if (joint->GetType() != e_revoluteJoint) return nullptr;
   return reinterpret_cast<Revolute23Scratch*>(joint->GetUserData().pointer);
 }
 
+// The joint's scratch when it can be solved on a copy (every joint of an island must): a Keel
+// revolute joint between two bodies, not in a clear-air step of a joint group (which must see its
+// island itself: LanderSim counts the misses). Null otherwise.
 Revolute23Scratch* batchable_scratch(b2Joint* joint, int index_a, int index_b) {
   Revolute23Scratch* scratch = index_a != index_b ? revolute23_scratch(joint) : nullptr;
   if (scratch == nullptr || (scratch->group != nullptr && scratch->group->iterations > 0))
