@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include <box2d/b2_time_of_impact.h>
 #include <box2d/box2d.h>
 
 #include "envs/box2d/revolute23.h"
@@ -41,6 +42,14 @@ void toi_substep_counts(long long& substeps, long long& velocity_iterations);
 // Islands whose joints' velocity iterations Solve ran itself on copies (Revolute23Scratch::batch),
 // in this thread.
 long long batched_joint_islands();
+// Whether b2TimeOfImpact(input) provably reports no impact, so that SolveTOI's alpha is 1 without
+// calling it: one body static with an edge (or a circle: one vertex) at xf, the other's core
+// provably farther from it over its whole sweep than the distance at which b2TimeOfImpact reports
+// touching. The moving body's transform is its sweep's end (b2Body keeps m_xf there).
+bool toi_provably_none(const b2TOIInput& input, const b2Transform& xf_a, bool static_a,
+                       const b2Transform& xf_b, bool static_b);
+// SolveTOI's contact queries, and those toi_provably_none answered, in this thread.
+void toi_query_counts(long long& queries, long long& proven_none);
 void resolve_libbox2d_world_solve();  // finds libbox2d's Solve (aborts if it cannot)
 
 // Points the joint's user data at its 2.3 solver scratch (revolute23.h).

@@ -30,9 +30,12 @@
 // here, calling the broad phase only where its tree would change.
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 #include <box2d/b2_time_of_impact.h>
@@ -73,6 +76,7 @@ SolveFn libbox2d_solve_toi() {
 thread_local long long g_own_solves = 0;
 thread_local long long g_toi_solves = 0, g_toi_iterations = 0;  // sub-steps, their iterations
 thread_local long long g_batched_islands = 0;
+thread_local long long g_toi_queries = 0, g_toi_proven_none = 0;  // SolveTOI's contact queries
 thread_local bool g_own_solve_enabled = true;
 
 // Worlds this path takes: their bodies, joints and contacts fit these arrays.
@@ -418,6 +422,31 @@ void integrate_positions(b2Position* positions, b2Velocity* velocities, int body
   }
 }
 
+// The squared distance between the segments p0p1 and q0q1 (each may be a single point), in double.
+double segment_distance2(const b2Vec2& p0f, const b2Vec2& p1f, const b2Vec2& q0f,
+                         const b2Vec2& q1f) {
+  struct P {
+    double x, y;
+  };
+  const P p0{p0f.x, p0f.y}, p1{p1f.x, p1f.y}, q0{q0f.x, q0f.y}, q1{q1f.x, q1f.y};
+  const auto side = [](const P& o, const P& a, const P& b) {
+    return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
+  };
+  if ((side(q0, q1, p0) > 0.0) != (side(q0, q1, p1) > 0.0) &&
+      (side(p0, p1, q0) > 0.0) != (side(p0, p1, q1) > 0.0))
+    return 0.0;  // they cross
+  // Otherwise the nearest points include an endpoint (touching segments: one at distance 0).
+  const auto to_segment = [](const P& p, const P& a, const P& b) {
+    const double dx = b.x - a.x, dy = b.y - a.y, len2 = dx * dx + dy * dy;
+    const double t =
+        len2 > 0.0 ? std::clamp(((p.x - a.x) * dx + (p.y - a.y) * dy) / len2, 0.0, 1.0) : 0.0;
+    const double ex = a.x + t * dx - p.x, ey = a.y + t * dy - p.y;
+    return ex * ex + ey * ey;
+  };
+  return std::min(std::min(to_segment(p0, q0, q1), to_segment(p1, q0, q1)),
+                  std::min(to_segment(q0, p0, p1), to_segment(q1, p0, p1)));
+}
+
 // b2Island::Report: the contacts' impulses to the listener's PostSolve.
 void report_post_solve(b2ContactListener* listener, const ContactRow* rows, int count) {
   if (listener == nullptr) return;
@@ -548,6 +577,61 @@ bool solve_contact_positions(const ContactRow* rows, int count, b2Position* posi
 }
 }  // namespace
 
+bool toi_provably_none(const b2TOIInput& input, const b2Transform& xf_a, bool static_a,
+                       const b2Transform& xf_b, bool static_b) {
+  if (static_a == static_b) return false;
+  const b2DistanceProxy& fixed = static_a ? input.proxyA : input.proxyB;
+  const b2DistanceProxy& moving = static_a ? input.proxyB : input.proxyA;
+  const b2Transform& xf_fixed = static_a ? xf_a : xf_b;
+  const b2Transform& xf_moving = static_a ? xf_b : xf_a;
+  const b2Sweep& sweep = static_a ? input.sweepB : input.sweepA;
+  if (fixed.m_count > 2) return false;
+  // b2TimeOfImpact reports an impact only where its distance between the cores (GJK's, in float)
+  // falls below target + tolerance; the margin covers the float rounding of its transforms and
+  // distances, ~1e-5 m at the envs' coordinates.
+  constexpr double kMargin = 2e-3;
+  const double target =
+      std::max(static_cast<double>(b2_linearSlop),
+               static_cast<double>(fixed.m_radius) + moving.m_radius - 3.0 * b2_linearSlop);
+  const double needed = target + 0.25 * b2_linearSlop + kMargin;
+  const b2Vec2 w0 = b2Mul(xf_fixed, fixed.m_vertices[0]);
+  const b2Vec2 w1 = b2Mul(xf_fixed, fixed.m_vertices[fixed.m_count - 1]);
+  // The moving core lies within r of the centre of mass, which moves along c0 -> c.
+  double r2 = 0.0;
+  for (int i = 0; i < moving.m_count; ++i) {
+    const double dx = static_cast<double>(moving.m_vertices[i].x) - sweep.localCenter.x;
+    const double dy = static_cast<double>(moving.m_vertices[i].y) - sweep.localCenter.y;
+    r2 = std::max(r2, dx * dx + dy * dy);
+  }
+  const double r = std::sqrt(r2);
+  if (std::sqrt(segment_distance2(sweep.c0, sweep.c, w0, w1)) - r > needed) return true;
+  if (fixed.m_count != 2) return false;
+  const double ex = static_cast<double>(w1.x) - w0.x, ey = static_cast<double>(w1.y) - w0.y;
+  const double len = std::sqrt(ex * ex + ey * ey);
+  if (!(len > 0.0)) return false;
+  // Projections on the edge's normal (either side) and direction (beyond either end). Along a unit
+  // axis m, vertex i at sweep time t projects to m.c(t) + m.R(a(t)) l_i (l_i: its offset from the
+  // centre of mass), which is at least m.(its position at the sweep's end, xf_moving) minus
+  // max(0, m.(c - c0)) (the centre's path) minus |a - a0| |l_i| (the arc the rotation moves it).
+  double vx[b2_maxPolygonVertices], vy[b2_maxPolygonVertices];
+  for (int i = 0; i < moving.m_count; ++i) {
+    const b2Vec2 v = b2Mul(xf_moving, moving.m_vertices[i]);
+    vx[i] = v.x, vy[i] = v.y;
+  }
+  const double mx = static_cast<double>(sweep.c.x) - sweep.c0.x;
+  const double my = static_cast<double>(sweep.c.y) - sweep.c0.y;
+  const double turn = std::abs(static_cast<double>(sweep.a) - sweep.a0) * r;
+  const double ux = ex / len, uy = ey / len;
+  const double axes[4][2] = {{-uy, ux}, {uy, -ux}, {ux, uy}, {-ux, -uy}};
+  for (const auto& m : axes) {
+    double lowest = std::numeric_limits<double>::infinity();
+    for (int i = 0; i < moving.m_count; ++i) lowest = std::min(lowest, m[0] * vx[i] + m[1] * vy[i]);
+    const double fixed_top = std::max(m[0] * w0.x + m[1] * w0.y, m[0] * w1.x + m[1] * w1.y);
+    if (lowest - std::max(0.0, m[0] * mx + m[1] * my) - turn - fixed_top > needed) return true;
+  }
+  return false;
+}
+
 long long world_solves_by_keel() {
   return g_own_solves;
 }
@@ -559,6 +643,11 @@ long long batched_joint_islands() {
 void toi_substep_counts(long long& substeps, long long& velocity_iterations) {
   substeps = g_toi_solves;
   velocity_iterations = g_toi_iterations;
+}
+
+void toi_query_counts(long long& queries, long long& proven_none) {
+  queries = g_toi_queries;
+  proven_none = g_toi_proven_none;
 }
 
 void set_keel_world_solve(bool on) {
@@ -892,13 +981,17 @@ void b2World::SolveTOI(const b2TimeStep& step) {
         input.sweepA = bA->m_sweep;
         input.sweepB = bB->m_sweep;
         input.tMax = 1.0f;
-        b2TOIOutput output;
-        b2TimeOfImpact(&output, &input);
-        const float beta = output.t;
-        if (output.state == b2TOIOutput::e_touching)
-          alpha = b2Min(alpha0 + (1.0f - alpha0) * beta, 1.0f);
-        else
-          alpha = 1.0f;
+        ++keel::envs::g_toi_queries;
+        if (keel::envs::toi_provably_none(input, bA->m_xf, typeA == b2_staticBody, bB->m_xf,
+                                          typeB == b2_staticBody)) {
+          ++keel::envs::g_toi_proven_none;  // b2TimeOfImpact: separated, alpha = 1
+        } else {
+          b2TOIOutput output;
+          b2TimeOfImpact(&output, &input);
+          const float beta = output.t;
+          if (output.state == b2TOIOutput::e_touching)
+            alpha = b2Min(alpha0 + (1.0f - alpha0) * beta, 1.0f);
+        }
         c->m_toi = alpha;
         c->m_flags |= b2Contact::e_toiFlag;
       }
