@@ -27,7 +27,9 @@
 // unchanged bit for bit (solve_contacts_only); an island of Keel's revolute joints runs its
 // velocity iterations here on copies of the joints (solve_velocities_batched), and one whose
 // joint group ran them all in its first call stops after it; polygon fixtures are synchronised
-// here, calling the broad phase only where its tree would change.
+// here, calling the broad phase only where its tree would change; SolveTOI skips b2TimeOfImpact
+// for a static edge whose distance to the other core provably stays above the touching distance
+// over the sweep (toi_provably_none: b2TimeOfImpact could only report no impact).
 #include <dlfcn.h>
 
 #include <algorithm>
