@@ -332,7 +332,10 @@ double WalkerSim::lidar_fraction_broad_phase(float x1, float y1, float x2, float
 // smallest hit fraction of any terrain fixture, 1 without a hit. Without the broad phase's walk
 // (~3,000 instructions a ray): a hit lies within the ray's x range, so only the edges and
 // obstacles overlapping it are cast, each with the same b2Fixture::RayCast (whose fraction does
-// not depend on how far the ray was clipped before).
+// not depend on how far the ray was clipped before). The rays point down and forward: along a
+// ray with x2 > x1 a hit at fraction t lies at x = x1 + t (x2 - x1), so once one is found, the
+// edges and obstacles that start beyond it (edge e spans x in [e, e + 1] terrain steps) cannot
+// be hit sooner.
 double WalkerSim::lidar_fraction(float x1, float y1, float x2, float y2) const {
   b2RayCastInput in;
   in.p1.Set(x1, y1);
@@ -347,9 +350,14 @@ double WalkerSim::lidar_fraction(float x1, float y1, float x2, float y2) const {
   const int edges = static_cast<int>(edge_fixtures_.size());
   const int first = std::max(0, static_cast<int>(std::floor(lo / kTerrainStep)) - 1);
   const int last = std::min(edges - 1, static_cast<int>(std::floor(hi / kTerrainStep)) + 1);
-  for (int e = first; e <= last; ++e) cast(edge_fixtures_[e]);
+  const double dx = static_cast<double>(x2) - x1;
+  constexpr double kSlack = 1e-3;  // m: the float rounding of hit points and vertices, and more
+  const auto beyond_hit = [&](double x_start) {
+    return best < 1.0f && dx > 0.0 && x_start > x1 + best * dx + kSlack;
+  };
+  for (int e = first; e <= last && !beyond_hit(e * kTerrainStep); ++e) cast(edge_fixtures_[e]);
   for (const Obstacle& o : obstacle_fixtures_)
-    if (o.x_hi >= lo - 1e-3 && o.x_lo <= hi + 1e-3) cast(o.fixture);
+    if (o.x_hi >= lo - kSlack && o.x_lo <= hi + kSlack && !beyond_hit(o.x_lo)) cast(o.fixture);
   return best;
 }
 
