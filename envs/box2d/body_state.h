@@ -45,7 +45,8 @@ long long batched_joint_islands();
 // Whether b2TimeOfImpact(input) provably reports no impact, so that SolveTOI's alpha is 1 without
 // calling it: one body static with an edge (or a circle: one vertex) at xf, the other's core
 // provably farther from it over its whole sweep than the distance at which b2TimeOfImpact reports
-// touching. The moving body's transform is its sweep's end (b2Body keeps m_xf there).
+// touching. The moving body's transform is its sweep's end (b2Body keeps m_xf there, up to float
+// rounding, which the proof's margin covers).
 bool toi_provably_none(const b2TOIInput& input, const b2Transform& xf_a, bool static_a,
                        const b2Transform& xf_b, bool static_b);
 // SolveTOI's contact queries, and those toi_provably_none answered, in this thread.
