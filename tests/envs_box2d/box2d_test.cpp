@@ -564,8 +564,9 @@ TEST(Box2dEnvs, ToiProofAgreesWithTimeOfImpact) {
     const b2PolygonShape& shape = trial % 2 == 0 ? box : hexagon;
     b2Sweep sweep;
     sweep.localCenter.Set(0.03f, 0.05f);
-    // From anywhere within a few metres, or (every other pair of trials) from just beside the
-    // edge, within ~its size plus 0.2 m; moving up to a metre and turning up to 0.6 rad.
+    // From anywhere within a few metres (trials 0-3 of every 8) or from just beside the edge
+    // (4-7: 0.1-0.8 m off its line, along it and 20 % past its ends); moving up to a metre and
+    // turning up to 0.6 rad.
     if (trial % 8 < 4) {
       sweep.c0.Set(uniform(-3.5, 3.5), uniform(-2, 2));
     } else {
