@@ -1,5 +1,6 @@
 // Reading and writing a Box2D body's kinematic state as 7 doubles (x, y, angle, vx, vy, ω, awake).
-// Internal to envs/box2d: includes Box2D, so only .cpp files of this folder include it.
+// Internal to envs/box2d: includes Box2D, so only .cpp files of this folder and its tests include
+// it.
 #pragma once
 
 #include <array>

@@ -10,12 +10,11 @@
 #include <vector>
 
 #include <box2d/b2_distance.h>
-#include <box2d/b2_time_of_impact.h>
-#include <box2d/box2d.h>
 #include <gtest/gtest.h>
 
 #include "core/error.h"
 #include "envs/box2d/bipedal_walker.h"
+#include "envs/box2d/body_state.h"
 #include "envs/box2d/joint_solver23.h"
 #include "envs/box2d/lunar_lander.h"
 #include "envs/box2d/lunar_lander_physics.h"
@@ -24,18 +23,6 @@
 #include "envs/rollout.h"
 
 namespace keel::envs {
-// envs/box2d/body_state.h (internal: it includes Box2D).
-bool box2d23_revolute_active();
-bool box2d_profile_timer_disabled();
-bool box2d_world_solve_active();
-long long world_solves_by_keel();
-void set_keel_world_solve(bool on);
-void toi_substep_counts(long long& substeps, long long& velocity_iterations);
-long long batched_joint_islands();
-bool toi_provably_none(const b2TOIInput& input, const b2Transform& xf_a, bool static_a,
-                       const b2Transform& xf_b, bool static_b);
-void toi_query_counts(long long& queries, long long& proven_none);
-
 namespace {
 
 const char* kIds[] = {"LunarLander-v3", "LunarLanderContinuous-v3", "BipedalWalker-v3",
