@@ -44,6 +44,7 @@
 #include <box2d/box2d.h>
 
 #include "envs/box2d/body_state.h"
+#include "envs/box2d/island_map.h"
 #include "envs/box2d/joint_solver23.h"
 #include "envs/box2d/revolute23.h"
 
@@ -81,30 +82,12 @@ thread_local long long g_batched_islands = 0;
 thread_local long long g_toi_queries = 0, g_toi_proven_none = 0;  // SolveTOI's contact queries
 thread_local bool g_own_solve_enabled = true;
 
+// The island map's schedule (solve_velocities_batched): attempts per step, Gauss-Seidel iterations
+// before each, and the fewest remaining iterations worth building a map for.
+constexpr int kMapAttempts = 8, kMapSettle = 2, kMapMinIterations = 8;
+
 // Worlds this path takes: their bodies, joints and contacts fit these arrays.
 constexpr int kMaxBodies = 64, kMaxJoints = 16, kMaxContacts = 64;
-
-// One contact's constraint: b2ContactVelocityConstraint and b2ContactPositionConstraint together.
-struct ContactPoint {
-  b2Vec2 rA, rB;
-  float normal_impulse, tangent_impulse, normal_mass, tangent_mass, velocity_bias;
-};
-struct ContactRow {
-  b2Contact* contact;
-  ContactPoint points[b2_maxManifoldPoints];
-  b2Vec2 normal;
-  b2Mat22 normal_mass, K;
-  int32 indexA, indexB;
-  float mA, mB, iA, iB;
-  float friction, restitution, threshold, tangent_speed;
-  int32 point_count;  // velocity points: 1 when the 2-point block is ill-conditioned
-  // Position part.
-  b2Vec2 local_points[b2_maxManifoldPoints];
-  b2Vec2 local_normal, local_point, local_centerA, local_centerB;
-  b2Manifold::Type type;
-  float radiusA, radiusB;
-  int32 manifold_points;
-};
 
 // b2ContactSolver's constructor: the caller has set each row's contact and the body fields
 // (indexA/B, mA/B, iA/B, local_centerA/B).
@@ -375,15 +358,34 @@ bool solved_by_group(b2Joint* const* joints, int count) {
 // virtual call and a reload of the joint's members per joint and iteration.
 void solve_velocities_batched(Joint23* joints, const int* index_a, const int* index_b,
                               int joint_count, ContactRow* contacts, int contact_count,
-                              b2Velocity* velocities, int iterations) {
-  for (int i = 0; i < iterations; ++i) {
-    for (int j = 0; j < joint_count; ++j) {
-      b2Velocity& a = velocities[index_a[j]];
-      b2Velocity& b = velocities[index_b[j]];
-      solve23(joints[j], a.v, a.w, b.v, b.w);
+                              b2Velocity* velocities, int body_count, int iterations) {
+  const auto one_by_one = [&](int upto, int& i) {
+    for (; i < upto; ++i) {
+      for (int j = 0; j < joint_count; ++j) {
+        b2Velocity& a = velocities[index_a[j]];
+        b2Velocity& b = velocities[index_b[j]];
+        solve23(joints[j], a.v, a.w, b.v, b.w);
+      }
+      solve_contact_velocities(contacts, contact_count, velocities);
     }
-    solve_contact_velocities(contacts, contact_count, velocities);
+  };
+  int i = 0;
+  if (island_map_enabled()) {
+    // Each attempt: Gauss-Seidel iterations that settle the regimes, then the map until a regime
+    // changes (island_map.cpp).
+    for (int attempt = 0; attempt < kMapAttempts && i < iterations; ++attempt) {
+      const int from = i;
+      one_by_one(std::min(iterations, i + kMapSettle), i);
+      count_one_by_one(i - from);
+      if (iterations - i < kMapMinIterations) break;
+      const int n = island_map_iterations(joints, index_a, index_b, joint_count, contacts,
+                                          contact_count, velocities, body_count, iterations - i);
+      if (n < 0) break;  // the island does not fit the map
+      i += n;
+    }
+    count_one_by_one(iterations - i);
   }
+  one_by_one(iterations, i);
 }
 
 void store_impulses(const ContactRow* rows, int count) {
@@ -782,7 +784,8 @@ void b2World::Solve(const b2TimeStep& step) {
         joints[j]->SolveVelocityConstraints(data);  // loads batch[j]
       }
       keel::envs::solve_velocities_batched(batch, index_a, index_b, joint_count, contacts,
-                                           contact_count, velocities, step.velocityIterations);
+                                           contact_count, velocities, body_count,
+                                           step.velocityIterations);
       ++keel::envs::g_batched_islands;
       for (int j = 0; j < joint_count; ++j) {
         batch_scratch[j]->batch_store = true;

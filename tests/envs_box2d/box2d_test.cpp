@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "envs/box2d/bipedal_walker.h"
 #include "envs/box2d/body_state.h"
+#include "envs/box2d/island_map.h"
 #include "envs/box2d/joint_solver23.h"
 #include "envs/box2d/lunar_lander.h"
 #include "envs/box2d/lunar_lander_physics.h"
@@ -453,6 +454,11 @@ TEST(Box2dEnvs, WalkerLidarMatchesTheBroadPhaseRayCast) {
 // lander with and without wind.
 TEST(Box2dEnvs, KeelWorldSolveMatchesLibbox2d) {
   ASSERT_TRUE(box2d_world_solve_active());
+  // Gauss-Seidel one by one, libbox2d's arithmetic (the island map rounds differently).
+  struct IslandMapOff {
+    IslandMapOff() { set_island_map(false); }
+    ~IslandMapOff() { set_island_map(true); }
+  } map_off;
   struct Case {
     const char* id;
     const char* params;
@@ -526,6 +532,71 @@ TEST(Box2dEnvs, KeelWorldSolveMatchesLibbox2d) {
   queries -= queries_before, proven -= proven_before;
   EXPECT_GT(proven, queries / 2) << proven << " of " << queries;
   std::printf("time-of-impact queries: %lld, proven without an impact: %lld\n", queries, proven);
+}
+
+// The island map (island_map.cpp) runs an island's velocity iterations as a linear map while
+// every constraint stays in its regime: the same iterates as Gauss-Seidel in exact arithmetic.
+// From the same state (a snapshot, replayed bit for bit), one step with the map and one without
+// must agree to rounding, over walks (every step has contacts) and the lander's landings, and the
+// map must have taken most of the iterations of those islands.
+TEST(Box2dEnvs, IslandMapStepMatchesGaussSeidel) {
+  struct Case {
+    const char* id;
+    const char* policy;
+  };
+  const Case cases[] = {{"BipedalWalker-v3", "random"},
+                        {"BipedalWalker-v3", "heuristic"},
+                        {"BipedalWalkerHardcore-v3", "heuristic"},
+                        {"LunarLander-v3", "heuristic"}};
+  for (const Case& c : cases) {
+    auto ref = make_env(c.id), alt = make_env(c.id);
+    auto policy = make_env_policy(c.policy, *ref);
+    Rng rng(11);
+    int64_t index = 0;
+    std::vector<float> values(ref->action_space().flat_size());
+    long long by_map_before = 0, one_before = 0;
+    island_map_counts(by_map_before, one_before);
+    double worst = 0.0;
+    int compared = 0;
+    set_island_map(false);  // the reference, and the replays that restore its states
+    ref->reset(5);
+    policy->reset();
+    for (int t = 0; t < 400; ++t) {
+      policy->act(ref->observation(), rng, index, values);
+      const auto step = [&](Env& env) {
+        return env.action_space().is_discrete() ? env.step(index)
+                                                : env.step(std::span<const float>(values));
+      };
+      const bool compare = t % 20 == 10;
+      if (compare) alt->restore(ref->snapshot());
+      const StepResult r = step(*ref);
+      if (compare) {
+        set_island_map(true);
+        const StepResult a = step(*alt);
+        set_island_map(false);
+        EXPECT_EQ(a.terminated, r.terminated) << c.id << " step " << t;
+        const auto x = ref->observation(), y = alt->observation();
+        for (size_t i = 0; i < x.size(); ++i) {
+          const double d = std::abs(static_cast<double>(x[i]) - y[i]) / (1.0 + std::abs(x[i]));
+          worst = std::max(worst, d);
+          EXPECT_LT(d, 1e-4) << c.id << " " << c.policy << " step " << t << " obs " << i;
+        }
+        ++compared;
+      }
+      if (r.done()) break;
+    }
+    set_island_map(true);
+    long long by_map = 0, one = 0;
+    island_map_counts(by_map, one);
+    by_map -= by_map_before, one -= one_before;
+    EXPECT_GT(compared, 3) << c.id;
+    EXPECT_GT(by_map, 4 * one) << c.id << " " << c.policy << ": " << by_map << " by the map, "
+                               << one << " one by one";
+    std::printf(
+        "%s %s: %d steps compared, worst relative difference %.2e; iterations %lld by "
+        "the map, %lld one by one\n",
+        c.id, c.policy, compared, worst, by_map, one);
+  }
 }
 
 // toi_provably_none's answer "no impact" must be b2TimeOfImpact's (not touching), and sound: the
