@@ -71,6 +71,20 @@ Form<W> constant(float c) {
   f.v[W - 1][7] = c;
   return f;
 }
+// The form Λ_k (vector operations only: no element written into a vector in memory, which
+// stalls the vector loads that follow).
+struct UnitForms {
+  alignas(32) float f[kMaxLanes][8 * kMaxW];
+  constexpr UnitForms() : f{} {
+    for (int k = 0; k < kMaxLanes; ++k) f[k][k] = 1.0f;
+  }
+};
+constexpr UnitForms kUnitForms;
+template <int W>
+const Form<W>& unit(int k) {
+  return *reinterpret_cast<const Form<W>*>(kUnitForms.f[k]);
+}
+
 template <int W>
 inline Form<W> operator+(const Form<W>& a, const Form<W>& b) {
   Form<W> r;
@@ -424,9 +438,12 @@ int build_and_run(const Layout& lay, const Joint23* joints, const int* index_a, 
     m.vel[3 * b + 2] = constant<W>(velocities[b].w);
   }
   for (int k = 0; k < L; ++k) {
-    for (int i = 0; i < 6; ++i) m.vel[lay.col[k].at[i]].v[k / 8][k % 8] += lay.col[k].k[i];
-    m.total[k] = constant<W>(lay.z0[k]);
-    m.total[k].v[k / 8][k % 8] = 1.0f;
+    const Form<W>& e = unit<W>(k);
+    for (int i = 0; i < 6; ++i) {
+      Form<W>& v = m.vel[lay.col[k].at[i]];
+      v = v + lay.col[k].k[i] * e;
+    }
+    m.total[k] = e + constant<W>(lay.z0[k]);
   }
   for (int j = 0; j < joint_count; ++j) trace_joint(m, joints[j], index_a[j], index_b[j], jl[j]);
   for (int c = 0; c < contact_count; ++c) trace_contact(m, contacts[c], cl[c]);

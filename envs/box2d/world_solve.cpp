@@ -82,9 +82,13 @@ thread_local long long g_batched_islands = 0;
 thread_local long long g_toi_queries = 0, g_toi_proven_none = 0;  // SolveTOI's contact queries
 thread_local bool g_own_solve_enabled = true;
 
-// The island map's schedule (solve_velocities_batched): attempts per step, Gauss-Seidel iterations
-// before each, and the fewest remaining iterations worth building a map for.
-constexpr int kMapAttempts = 8, kMapSettle = 2, kMapMinIterations = 8;
+// The island map's schedule (solve_velocities_batched): attempts per step; Gauss-Seidel iterations
+// before the first (the warm-started impulses' first corrections change regimes most) and before
+// each later one, twice as many as before the last after a run of at most kMapShortRun
+// iterations (a map costs about four Gauss-Seidel iterations to build); and the fewest remaining
+// iterations worth building a map for.
+constexpr int kMapAttempts = 8, kMapFirstSettle = 4, kMapSettle = 2, kMapShortRun = 3,
+              kMapMinIterations = 8;
 
 // Worlds this path takes: their bodies, joints and contacts fit these arrays.
 constexpr int kMaxBodies = 64, kMaxJoints = 16, kMaxContacts = 64;
@@ -373,15 +377,17 @@ void solve_velocities_batched(Joint23* joints, const int* index_a, const int* in
   if (island_map_enabled()) {
     // Each attempt: Gauss-Seidel iterations that settle the regimes, then the map until a regime
     // changes (island_map.cpp).
+    int settle = kMapFirstSettle;
     for (int attempt = 0; attempt < kMapAttempts && i < iterations; ++attempt) {
       const int from = i;
-      one_by_one(std::min(iterations, i + kMapSettle), i);
+      one_by_one(std::min(iterations, i + settle), i);
       count_one_by_one(i - from);
       if (iterations - i < kMapMinIterations) break;
       const int n = island_map_iterations(joints, index_a, index_b, joint_count, contacts,
                                           contact_count, velocities, body_count, iterations - i);
       if (n < 0) break;  // the island does not fit the map
       i += n;
+      settle = n <= kMapShortRun ? 2 * settle : kMapSettle;  // a regime still changing: wait
     }
     count_one_by_one(iterations - i);
   }
