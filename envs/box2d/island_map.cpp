@@ -34,11 +34,15 @@
 #include <limits>
 #include <utility>
 
+#include "envs/box2d/simd8.h"
+
 namespace keel::envs {
 namespace {
 
-using v8sf = float __attribute__((vector_size(32)));
-using v8si = int __attribute__((vector_size(32)));
+using simd8::all_lanes;
+using simd8::transpose8;
+using simd8::v8sf;
+using simd8::v8si;
 
 constexpr int kMaxW = 4;                  // a form: up to 4 vectors of 8 floats
 constexpr int kMaxLanes = 8 * kMaxW - 1;  // lanes 0 .. 30 (the last float is the constant)
@@ -345,29 +349,6 @@ inline v8sf madd(const v8sf& a, const v8sf& s, const v8sf& c) {
 #else
   return a * s + c;
 #endif
-}
-
-bool all_lanes(const v8si& m) {
-  return __builtin_ia32_movmskps256(reinterpret_cast<v8sf>(m)) == 0xff;
-}
-
-// The 8x8 transpose: out[j][i] = in[i][j].
-inline void transpose8(const v8sf (&in)[8], v8sf (&out)[8]) {
-  v8sf t[8], u[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = __builtin_shufflevector(in[i], in[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
-    t[i + 1] = __builtin_shufflevector(in[i], in[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-    u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-    u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
-    u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
-  }
-  for (int j = 0; j < 4; ++j) {
-    out[j] = __builtin_shufflevector(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-    out[j + 4] = __builtin_shufflevector(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-  }
 }
 
 using Columns = v8sf[kMaxRowVectors];

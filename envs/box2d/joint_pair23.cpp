@@ -32,18 +32,20 @@
 #include <limits>
 
 #include "envs/box2d/joint_solver23.h"
+#include "envs/box2d/simd8.h"
 
 namespace keel::envs {
 namespace {
 
-using v8sf = float __attribute__((vector_size(32)));
-using v8si = int __attribute__((vector_size(32)));
+using simd8::all_lanes;
+using simd8::v8sf;
+using simd8::v8si;
 
 constexpr int kN = 9;          // velocities: hull vx, vy, w; leg B0 vx, vy, w; leg B1 vx, vy, w
 constexpr int kMinLinear = 8;  // fewer remaining iterations than this: Gauss-Seidel
 constexpr int kSettle = 2;     // Gauss-Seidel iterations before each attempt
 constexpr int kAttempts = 4;   // attempts per step
-constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr float kInf = std::numeric_limits<float>::infinity();
 
 // The iterations run on the impulses, not the velocities. An iteration applies six impulses (per
 // joint the point impulse x, y and the axial one: the motor's inside its bound plus the limit's in
@@ -54,169 +56,106 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // point impulses are Λ itself.
 constexpr int kL = 6;  // impulses: joint 0 px, py, axial; joint 1 px, py, axial
 
-using Vec = std::array<double, kN>;
+// A scalar affine in Λ (the impulses the iterations applied since the step's start), as one
+// vector: the coefficients of Λ in lanes 0..5, lane 6 zero, the constant in lane 7.
+using Form = v8sf;
+inline Form constant(float c) {
+  return Form{0, 0, 0, 0, 0, 0, 0, c};
+}
 
-using v4df = double __attribute__((vector_size(32)));
-
-// A scalar affine in Λ (the impulses the iterations applied since the step's start): r·Λ + c, as
-// eight lanes in two 4-wide vectors: r in lanes 0..5, c in lane 6, lane 7 zero.
-struct Form {
-  v4df lo{}, hi{};
-  double r(int k) const { return k < 4 ? lo[k] : hi[k - 4]; }
-  double c() const { return hi[2]; }
+// The columns along which an impulse moves the nine velocities (the point impulse's x and y, the
+// axial one), of a joint between the hull (velocities 0..2) and the leg at B .. B+2.
+struct Columns {
+  int at[3][4];
+  float k[3][4];
 };
-
-// The velocities at the current point of an iteration, affine in Λ: x = A Λ + b, row i as a Form
-// (A's row, b_i). At the iteration's start A = U (the six columns the impulses move the velocities
-// along) and b = x_s (the velocities at the step's start); each correction adds its column times
-// its form.
-struct Map {
-  std::array<Form, kN> a;  // rows
-  Map(const Vec* const (&u)[kL], const Vec& xs) {
-    for (int i = 0; i < kN; ++i)
-      a[i] = Form{{(*u[0])[i], (*u[1])[i], (*u[2])[i], (*u[3])[i]},
-                  {(*u[4])[i], (*u[5])[i], xs[i], 0.0}};
-  }
-  // The form `row`·(current x) + c; `row` is zero outside the velocities `at` (ascending).
-  template <size_t N>
-  Form of(const Vec& row, double c, const std::array<int, N>& at) const {
-    Form f;
-    f.hi[2] = c;
-    for (const int i : at) {
-      if (row[i] == 0.0) continue;
-      f.lo += row[i] * a[i].lo;
-      f.hi += row[i] * a[i].hi;
-    }
-    return f;
-  }
-  // current x += u * f(Λ); `u` is zero outside the velocities `at` (ascending).
-  template <size_t N>
-  void add(const Vec& u, const Form& f, const std::array<int, N>& at) {
-    for (const int i : at) {
-      if (u[i] == 0.0) continue;
-      a[i].lo += u[i] * f.lo;
-      a[i].hi += u[i] * f.hi;
-    }
-  }
-};
-
-// One joint's constraint rows (Cdot1.x, Cdot1.y, Cdot2 on the nine velocities) and the columns
-// through which an impulse (P.x, P.y, angular) changes them; body A at 0, body B at `B`. Row and
-// column 0 touch the velocities `x`, 1 `y`, 2 `axial`, their combinations `all` (ascending; the
-// other entries are zero, which the Gauss-Seidel sums skip anyway).
 template <int B>
-struct Rows {
-  static constexpr std::array<int, 4> x{0, 2, B, B + 2}, y{1, 2, B + 1, B + 2};
-  static constexpr std::array<int, 2> axial{2, B + 2};
-  static constexpr std::array<int, 6> all{0, 1, 2, B, B + 1, B + 2};
-  std::array<Vec, 3> j{};
-  std::array<Vec, 3> u{};
-  explicit Rows(const Joint23& jt) {
-    const double rax = jt.rA.x, ray = jt.rA.y, rbx = jt.rB.x, rby = jt.rB.y;
-    j[0][0] = -1.0, j[0][2] = ray, j[0][B] = 1.0, j[0][B + 2] = -rby;
-    j[1][1] = -1.0, j[1][2] = -rax, j[1][B + 1] = 1.0, j[1][B + 2] = rbx;
-    j[2][2] = -1.0, j[2][B + 2] = 1.0;
-    u[0][0] = -jt.mA, u[0][2] = jt.iA * ray, u[0][B] = jt.mB, u[0][B + 2] = -jt.iB * rby;
-    u[1][1] = -jt.mA, u[1][2] = -jt.iA * rax, u[1][B + 1] = jt.mB, u[1][B + 2] = jt.iB * rbx;
-    u[2][2] = -jt.iA, u[2][B + 2] = jt.iB;
-  }
-};
-
-// k0 v0 + k1 v1 + k2 v2 on the velocities `at` (the others are left unset: nothing reads them).
-template <size_t N>
-Vec combine(const std::array<int, N>& at, double k0, const Vec& v0, double k1, const Vec& v1,
-            double k2, const Vec& v2) {
-  Vec out;
-  for (const int i : at) out[i] = k0 * v0[i] + k1 * v1[i] + k2 * v2[i];
-  return out;
+Columns columns(const Joint23& jt) {
+  const float rax = jt.rA.x, ray = jt.rA.y, rbx = jt.rB.x, rby = jt.rB.y;
+  return Columns{{{0, 2, B, B + 2}, {1, 2, B + 1, B + 2}, {2, B + 2, 2, B + 2}},
+                 {{-jt.mA, jt.iA * ray, jt.mB, -jt.iB * rby},
+                  {-jt.mA, -jt.iA * rax, jt.mB, jt.iB * rbx},
+                  {-jt.iA, jt.iB, 0.0f, 0.0f}}};
 }
 
 // What the linear iterations need of one joint: its checks (one lane each for the motor and the
 // limit: value = accumulate ? running sum + form : form, kept within [lo, hi]) and the forms of
-// the linear impulse it accumulates.
+// the impulses it applies.
 struct Lane {
-  Form form;
-  double lo = -kInf, hi = kInf;
+  Form form{};
+  float lo = -kInf, hi = kInf;
   bool accumulate = false;
-  double start = 0.0;
+  float start = 0.0f;
 };
 struct JointPlan {
   Lane motor, limit;
-  Form px, py;  // the point impulse, accumulated into Joint23::impulse
+  Form px{}, py{}, axial{};  // the point impulse (accumulated into Joint23::impulse), the axial
 };
 
-// Adds joint `jt` (body B at `b`) to the iteration's map, in its current regimes, as solve23 runs
-// it: the motor, then the point constraint with or without the limit. The last joint's point
-// impulses need not enter the map: nothing after them reads it.
+// Adds joint `jt` (body B at `b`) to the iteration, in its current regimes, as solve23 runs it:
+// the motor, then the point constraint with or without the limit; the velocities (forms) move
+// along its columns. The last joint's impulses need not move them: nothing after them reads them.
 template <int B>
-JointPlan add_joint(Map& map, const Joint23& jt, const Rows<B>& rows, bool last) {
+JointPlan add_joint(Form (&vel)[kN], const Joint23& jt, const Columns& cols, bool last) {
   JointPlan plan;
+  const auto apply = [&](int c, const Form& f) {
+    for (int i = 0; i < (c == 2 ? 2 : 4); ++i) vel[cols.at[c][i]] += cols.k[c][i] * f;
+  };
   if (jt.motor) {
     // solve23: impulse = -axial_mass * (wB - wA - motor_speed)
-    Vec row;
-    for (const int i : rows.axial) row[i] = -jt.axial_mass * rows.j[2][i];
-    plan.motor.form = map.of(row, jt.axial_mass * jt.motor_speed, rows.axial);
+    plan.motor.form =
+        (-jt.axial_mass) * (vel[B + 2] - vel[2]) + constant(jt.axial_mass * jt.motor_speed);
     if (jt.motor_impulse == jt.max_impulse) {
-      plan.motor.lo = 0.0;  // saturated at +max while the impulse would push further out
+      plan.motor.lo = 0.0f;  // saturated at +max while the impulse would push further out
     } else if (jt.motor_impulse == -jt.max_impulse) {
-      plan.motor.hi = 0.0;
+      plan.motor.hi = 0.0f;
     } else {
       plan.motor.lo = -jt.max_impulse;  // inside the bound: an equality, accumulated
       plan.motor.hi = jt.max_impulse;
       plan.motor.accumulate = true;
       plan.motor.start = jt.motor_impulse;
-      map.add(rows.u[2], plan.motor.form, rows.axial);
+      plan.axial = plan.motor.form;
+      apply(2, plan.motor.form);
     }
   }
   const float* s = jt.inv;
-  // 3x3 inverse [[s0 s1 s2] [s1 s3 s4] [s2 s4 s5]], 2x2 [[s6 s7] [s7 s8]]; impulse = -inv * Cdot.
-  const Form z3 = map.of(combine(rows.all, -s[2], rows.j[0], -s[4], rows.j[1], -s[5], rows.j[2]),
-                         0.0, rows.all);
+  // Cdot1 = vB + cross(wB, rB) - vA - cross(wA, rA), Cdot2 = wB - wA; with the 3x3 inverse
+  // [[s0 s1 s2] [s1 s3 s4] [s2 s4 s5]] and the 2x2 [[s6 s7] [s7 s8]], impulse = -inv * Cdot.
+  const Form c1x = vel[B] + (-jt.rB.y) * vel[B + 2] - vel[0] - (-jt.rA.y) * vel[2];
+  const Form c1y = vel[B + 1] + jt.rB.x * vel[B + 2] - vel[1] - jt.rA.x * vel[2];
+  const Form c2 = vel[B + 2] - vel[2];
+  const Form z3 = -(s[2] * c1x + s[4] * c1y + s[5] * c2);
   const bool three = jt.limit && (jt.state == kEqualLimits || jt.limit_impulse != 0.0f);
   if (three) {
-    plan.px = map.of(combine(rows.all, -s[0], rows.j[0], -s[1], rows.j[1], -s[2], rows.j[2]), 0.0,
-                     rows.all);
-    plan.py = map.of(combine(rows.all, -s[1], rows.j[0], -s[3], rows.j[1], -s[4], rows.j[2]), 0.0,
-                     rows.all);
+    plan.px = -(s[0] * c1x + s[1] * c1y + s[2] * c2);
+    plan.py = -(s[1] * c1x + s[3] * c1y + s[4] * c2);
     plan.limit.form = z3;
     plan.limit.accumulate = true;
     plan.limit.start = jt.limit_impulse;
-    if (jt.state == kAtLowerLimit) plan.limit.lo = 0.0;  // solve23 clamps below 0 ...
-    if (jt.state == kAtUpperLimit) plan.limit.hi = 0.0;  // ... or above
+    if (jt.state == kAtLowerLimit) plan.limit.lo = 0.0f;  // solve23 clamps below 0 ...
+    if (jt.state == kAtUpperLimit) plan.limit.hi = 0.0f;  // ... or above
+    plan.axial += z3;
     if (!last) {
-      map.add(rows.u[0], plan.px, rows.x);
-      map.add(rows.u[1], plan.py, rows.y);
-      map.add(rows.u[2], z3, rows.axial);
+      apply(0, plan.px);
+      apply(1, plan.py);
+      apply(2, z3);
     }
   } else {
-    const Vec zero{};
-    plan.px =
-        map.of(combine(rows.all, -s[6], rows.j[0], -s[7], rows.j[1], 0.0, zero), 0.0, rows.all);
-    plan.py =
-        map.of(combine(rows.all, -s[7], rows.j[0], -s[8], rows.j[1], 0.0, zero), 0.0, rows.all);
+    plan.px = -(s[6] * c1x + s[7] * c1y);
+    plan.py = -(s[7] * c1x + s[8] * c1y);
     if (jt.limit) {
       // Clamped at zero: solve23 keeps the reduced (point) solve while the 3x3 one would push
       // the limit impulse below zero (lower limit) or above (upper).
       plan.limit.form = z3;
-      if (jt.state == kAtLowerLimit) plan.limit.hi = 0.0;
-      if (jt.state == kAtUpperLimit) plan.limit.lo = 0.0;
+      if (jt.state == kAtLowerLimit) plan.limit.hi = 0.0f;
+      if (jt.state == kAtUpperLimit) plan.limit.lo = 0.0f;
     }
     if (!last) {
-      map.add(rows.u[0], plan.px, rows.x);
-      map.add(rows.u[1], plan.py, rows.y);
+      apply(0, plan.px);
+      apply(1, plan.py);
     }
   }
   return plan;
-}
-
-bool all_lanes(const v8si& m) {
-#if defined(__AVX__)
-  return __builtin_ia32_movmskps256(reinterpret_cast<v8sf>(m)) == 0xff;
-#else
-  for (int i = 0; i < 8; ++i)
-    if (m[i] == 0) return false;
-  return true;
-#endif
 }
 
 // Sum of terms[0..5], in a fixed tree.
@@ -335,43 +274,42 @@ struct Stride {
 // it ran, with velocities and accumulated impulses updated to that point.
 int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& vB0, float& wB0,
                       b2Vec2& vB1, float& wB1, int count) {
-  const Rows<3> r0(j0);
-  const Rows<6> r1(j1);
-  const Vec* u[kL] = {&r0.u[0], &r0.u[1], &r0.u[2], &r1.u[0], &r1.u[1], &r1.u[2]};
-  const Vec xs = {vA.x, vA.y, wA, vB0.x, vB0.y, wB0, vB1.x, vB1.y, wB1};
-  Map map(u, xs);
-  const JointPlan p0 = add_joint(map, j0, r0, false);
-  const JointPlan p1 = add_joint(map, j1, r1, true);
-  const auto axial = [](const JointPlan& p) {
-    Form f;
-    for (const Lane* l : {&p.motor, &p.limit}) {
-      if (!l->accumulate) continue;  // a saturated motor, a clamped limit: not applied
-      f.lo += l->form.lo;
-      f.hi += l->form.hi;
-    }
-    return f;
-  };
+  const Columns c0 = columns<3>(j0), c1 = columns<6>(j1);
+  const float xs[kN] = {vA.x, vA.y, wA, vB0.x, vB0.y, wB0, vB1.x, vB1.y, wB1};
+  // The velocities as forms: x_s + U Λ.
+  Form vel[kN];
+  for (int i = 0; i < kN; ++i) vel[i] = constant(xs[i]);
+  for (int j = 0; j < 2; ++j) {
+    const Columns& c = j == 0 ? c0 : c1;
+    for (int col = 0; col < 3; ++col)
+      for (int i = 0; i < (col == 2 ? 2 : 4); ++i)
+        vel[c.at[col][i]] += c.k[col][i] * simd8::unit(3 * j + col);
+  }
+  const JointPlan p0 = add_joint<3>(vel, j0, c0, false);
+  const JointPlan p1 = add_joint<6>(vel, j1, c1, true);
   // Output rows: the six impulses (lanes 0..5 of the first vector), then the four checks (lanes
-  // 0..3 of the second: only these are checked and summed).
-  const Form ax0 = axial(p0), ax1 = axial(p1);
-  const Form* rows[10] = {&p0.px, &p0.py,         &ax0,           &p1.px,         &p1.py,
-                          &ax1,   &p0.motor.form, &p0.limit.form, &p1.motor.form, &p1.limit.form};
+  // 0..3 of the second: only these are checked and summed); B's columns by transposing the rows.
   const Lane* lanes[4] = {&p0.motor, &p0.limit, &p1.motor, &p1.limit};
-
-  v8sf b0[kL] = {}, b1[kL] = {}, e0 = {}, e1 = {}, lo, hi, acc = {}, sums = {};
-  for (int row = 0; row < 10; ++row) {
-    const Form& f = *rows[row];
-    for (int k = 0; k < kL; ++k)
-      (row < kL ? b0[k][row] : b1[k][row - kL]) = static_cast<float>(f.r(k));
-    (row < kL ? e0[row] : e1[row - kL]) = static_cast<float>(f.c());
+  v8sf b0[kL], b1[kL], e0, e1, lo, hi, acc = {}, sums = {};
+  {
+    const v8sf impulses[8] = {p0.px, p0.py, p0.axial, p1.px, p1.py, p1.axial, v8sf{}, v8sf{}};
+    const v8sf checks[8] = {p0.motor.form, p0.limit.form, p1.motor.form, p1.limit.form,
+                            v8sf{},        v8sf{},        v8sf{},        v8sf{}};
+    v8sf t[8];
+    simd8::transpose8(impulses, t);
+    for (int k = 0; k < kL; ++k) b0[k] = t[k];
+    e0 = t[7];
+    simd8::transpose8(checks, t);
+    for (int k = 0; k < kL; ++k) b1[k] = t[k];
+    e1 = t[7];
   }
   const float inf = std::numeric_limits<float>::infinity();
   for (int i = 0; i < 8; ++i) lo[i] = -inf, hi[i] = inf;
   for (int l = 0; l < 4; ++l) {
-    lo[l] = static_cast<float>(lanes[l]->lo);
-    hi[l] = static_cast<float>(lanes[l]->hi);
+    lo[l] = lanes[l]->lo;
+    hi[l] = lanes[l]->hi;
     acc[l] = lanes[l]->accumulate ? 1.0f : 0.0f;
-    sums[l] = lanes[l]->accumulate ? static_cast<float>(lanes[l]->start) : 0.0f;
+    sums[l] = lanes[l]->accumulate ? lanes[l]->start : 0.0f;
   }
 
   v8sf lam = {};  // Λ in lanes 0..5
@@ -471,12 +409,15 @@ int linear_iterations(Joint23& j0, Joint23& j1, b2Vec2& vA, float& wA, b2Vec2& v
     singles(count);
   }
 
-  float x[kN];
-  for (int i = 0; i < kN; ++i) {
-    double d = 0.0;
-    for (int k = 0; k < kL; ++k) d += (*u[k])[i] * lam[k];
-    x[i] = static_cast<float>(xs[i] + d);
+  double d[kN] = {};
+  for (int j = 0; j < 2; ++j) {
+    const Columns& c = j == 0 ? c0 : c1;
+    for (int col = 0; col < 3; ++col)
+      for (int i = 0; i < (col == 2 ? 2 : 4); ++i)
+        d[c.at[col][i]] += static_cast<double>(c.k[col][i]) * lam[3 * j + col];
   }
+  float x[kN];
+  for (int i = 0; i < kN; ++i) x[i] = static_cast<float>(xs[i] + d[i]);
   vA.Set(x[0], x[1]);
   wA = x[2];
   vB0.Set(x[3], x[4]);

@@ -1,0 +1,60 @@
+// 8-wide float vectors (GCC vector extensions) for the Box2D envs' linear maps (joint_pair23.cpp,
+// island_map.cpp). Internal to envs/box2d.
+#pragma once
+
+namespace keel::envs::simd8 {
+
+using v8sf = float __attribute__((vector_size(32)));
+using v8si = int __attribute__((vector_size(32)));
+
+// Whether every lane of a comparison's mask is set.
+inline bool all_lanes(const v8si& m) {
+#if defined(__AVX__)
+  return __builtin_ia32_movmskps256(reinterpret_cast<v8sf>(m)) == 0xff;
+#else
+  for (int i = 0; i < 8; ++i)
+    if (m[i] == 0) return false;
+  return true;
+#endif
+}
+
+// Whether no lane of a comparison's mask is set.
+inline bool no_lane(const v8si& m) {
+#if defined(__AVX__)
+  return __builtin_ia32_movmskps256(reinterpret_cast<v8sf>(m)) == 0;
+#else
+  for (int i = 0; i < 8; ++i)
+    if (m[i] != 0) return false;
+  return true;
+#endif
+}
+
+// The 8x8 transpose: out[j][i] = in[i][j].
+inline void transpose8(const v8sf (&in)[8], v8sf (&out)[8]) {
+  v8sf t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(in[i], in[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(in[i], in[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+  for (int j = 0; j < 4; ++j) {
+    out[j] = __builtin_shufflevector(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    out[j + 4] = __builtin_shufflevector(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
+// The unit vector e_k (k < 8).
+inline v8sf unit(int k) {
+  alignas(32) static constexpr float kUnits[8][8] = {
+      {1, 0, 0, 0, 0, 0, 0, 0}, {0, 1, 0, 0, 0, 0, 0, 0}, {0, 0, 1, 0, 0, 0, 0, 0},
+      {0, 0, 0, 1, 0, 0, 0, 0}, {0, 0, 0, 0, 1, 0, 0, 0}, {0, 0, 0, 0, 0, 1, 0, 0},
+      {0, 0, 0, 0, 0, 0, 1, 0}, {0, 0, 0, 0, 0, 0, 0, 1}};
+  return *reinterpret_cast<const v8sf*>(kUnits[k]);
+}
+
+}  // namespace keel::envs::simd8
