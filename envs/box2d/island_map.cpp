@@ -40,6 +40,7 @@ namespace keel::envs {
 namespace {
 
 using simd8::all_lanes;
+using simd8::madd;
 using simd8::transpose8;
 using simd8::v8sf;
 using simd8::v8si;
@@ -340,15 +341,6 @@ void trace_contact(Trace<W>& m, const ContactRow& r, const ContactLanes& ln) {
   }
   m.set(ln.normal[0], nx);
   m.set(ln.normal[1], ny);
-}
-
-// a * s + c, fused where the CPU can (the map's rounding is its own anyway).
-inline v8sf madd(const v8sf& a, const v8sf& s, const v8sf& c) {
-#if defined(__FMA__)
-  return __builtin_ia32_vfmaddps256(a, s, c);
-#else
-  return a * s + c;
-#endif
 }
 
 using Columns = v8sf[kMaxRowVectors];

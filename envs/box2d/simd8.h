@@ -29,6 +29,15 @@ inline bool no_lane(const v8si& m) {
 #endif
 }
 
+// a * s + c, fused where the CPU can (the maps round their own way anyway).
+inline v8sf madd(const v8sf& a, const v8sf& s, const v8sf& c) {
+#if defined(__FMA__)
+  return __builtin_ia32_vfmaddps256(a, s, c);
+#else
+  return a * s + c;
+#endif
+}
+
 // The 8x8 transpose: out[j][i] = in[i][j].
 inline void transpose8(const v8sf (&in)[8], v8sf (&out)[8]) {
   v8sf t[8], u[8];
