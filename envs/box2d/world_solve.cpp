@@ -30,6 +30,11 @@
 // here, calling the broad phase only where its tree would change; SolveTOI skips b2TimeOfImpact
 // for a static edge whose distance to the other core provably stays above the touching distance
 // over the sweep (toi_provably_none: b2TimeOfImpact could only report no impact).
+//
+// One change that is not exact: solve_velocities_batched runs most of such an island's velocity
+// iterations as a linear map while no joint or contact changes regime (island_map.cpp), which
+// rounds differently from Gauss-Seidel. set_island_map(false) (this thread's) restores
+// Gauss-Seidel, and with it libbox2d's arithmetic bit for bit.
 #include <dlfcn.h>
 
 #include <algorithm>
