@@ -9,14 +9,15 @@
 // correction is an affine function of the nine velocities at the iteration's start. An
 // iteration applies six impulses (per joint the point impulse and the axial one), which move the
 // velocities along six fixed columns, so the velocities at its start are affine in the impulses
-// applied so far, Λ, and so is every correction (Map, add_joint compose them in Gauss-Seidel's
-// order): y = B Λ + e gives the iteration's six impulses and the four values that decide the
-// regimes (the motors' impulses against their bounds, the limits' accumulated impulses against
-// zero). Gauss-Seidel's chain of dependent operations, ~60 a joint (each joint waits for the
-// other's hull velocity), becomes 8-wide products. Most runs reach a fixed point of Λ in float
-// within a dozen such iterations; the rest of the step's iterations then only add the same check
-// values to the sums, taken at once. Runs still moving after sixteen go on four iterations at a
-// time (Powers), or sixteen (Stride) while they converge slowly.
+// applied so far, Λ, and so is every correction (add_joint traces them in Gauss-Seidel's order on
+// forms, one float vector each: Λ's six coefficients and a constant): y = B Λ + e gives the
+// iteration's six impulses and the four values that decide the regimes (the motors' impulses
+// against their bounds, the limits' accumulated impulses against zero). Gauss-Seidel's chain of
+// dependent operations, ~60 a joint (each joint waits for the other's hull velocity), becomes
+// 8-wide products. Most runs reach a fixed point of Λ in float within a dozen such iterations; the
+// rest of the step's iterations then only add the same check values to the sums, taken at once.
+// Runs still moving after sixteen go on four iterations at a time (Powers), or sixteen (Stride)
+// while they converge slowly.
 //
 // The first iteration that would leave a regime is not taken by the map; from there the joints are
 // solved one by one with Box2D 2.3's arithmetic (solve23), as are the first two iterations of each
