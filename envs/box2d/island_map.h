@@ -31,6 +31,15 @@ struct ContactRow {
   int32 manifold_points;
 };
 
+// world_solve.cpp: one velocity iteration of the contacts (b2ContactSolver's: friction, then the
+// normal impulses, one point at a time or as the 2-point LCP), and an island's `iterations`
+// velocity iterations of its joints (copies; solve23) and contacts in b2Island::Solve's order,
+// through the map below where it is on (this thread's switch).
+void solve_contact_velocities(ContactRow* rows, int count, b2Velocity* velocities);
+void solve_velocities_batched(Joint23* joints, const int* index_a, const int* index_b,
+                              int joint_count, ContactRow* contacts, int contact_count,
+                              b2Velocity* velocities, int body_count, int iterations);
+
 // Runs up to `count` velocity iterations of an island — its joints (copies: Box2D 2.3's solve,
 // solve23), then its contacts (b2ContactSolver's friction and normal solves), in b2Island::Solve's
 // order — as one linear map while every joint's motor and limit and every contact point's friction

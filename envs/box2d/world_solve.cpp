@@ -209,6 +209,8 @@ void warm_start(const ContactRow* rows, int count, b2Velocity* velocities) {
   }
 }
 
+}  // namespace
+
 void solve_contact_velocities(ContactRow* rows, int count, b2Velocity* velocities) {
   for (int i = 0; i < count; ++i) {
     ContactRow& r = rows[i];
@@ -301,6 +303,8 @@ void solve_contact_velocities(ContactRow* rows, int count, b2Velocity* velocitie
   }
 }
 
+namespace {
+
 // `iterations` velocity iterations of contacts alone (no joint in the island: the time-of-impact
 // sub-steps, at most 2 b2_maxTOIContacts bodies and b2_maxTOIContacts contacts). Each iteration is
 // a function of the island's velocities and the contacts' accumulated impulses only, so once one
@@ -365,6 +369,8 @@ bool solved_by_group(b2Joint* const* joints, int count) {
 // contacts, in b2Island::Solve's order: each iteration every joint in island order, then the
 // contacts. The same arithmetic as the joints' own SolveVelocityConstraints calls, without a
 // virtual call and a reload of the joint's members per joint and iteration.
+}  // namespace
+
 void solve_velocities_batched(Joint23* joints, const int* index_a, const int* index_b,
                               int joint_count, ContactRow* contacts, int contact_count,
                               b2Velocity* velocities, int body_count, int iterations) {
@@ -398,6 +404,8 @@ void solve_velocities_batched(Joint23* joints, const int* index_a, const int* in
   }
   one_by_one(iterations, i);
 }
+
+namespace {
 
 void store_impulses(const ContactRow* rows, int count) {
   for (int i = 0; i < count; ++i) {

@@ -599,6 +599,156 @@ TEST(Box2dEnvs, IslandMapStepMatchesGaussSeidel) {
   }
 }
 
+// The island map on random islands: a hull-like body, a second body (dynamic, or static as the
+// ground), a revolute joint to a third in every regime of its motor and limit, and a contact of one
+// or two points whose impulses start anywhere in their regimes (resting, separating, sliding at the
+// friction cone, the 2-point LCP in each of its cases). 180 velocity iterations through the map
+// (with Gauss-Seidel where a regime changes) against 180 of Gauss-Seidel: velocities and
+// accumulated impulses agree to rounding.
+TEST(Box2dEnvs, IslandMapMatchesGaussSeidelOnRandomIslands) {
+  Rng rng(21);
+  const auto uniform = [&](double lo, double hi) {
+    return static_cast<float>(rng.uniform(lo, hi));
+  };
+  const auto vec = [&](double r) { return b2Vec2(uniform(-r, r), uniform(-r, r)); };
+  double worst_v = 0.0, worst_i = 0.0;
+  long long by_map_before = 0, one_before = 0;
+  island_map_counts(by_map_before, one_before);
+  constexpr int kTrials = 2000;
+  int two_point = 0, amplifying = 0;
+  for (int trial = 0; trial < kTrials; ++trial) {
+    const bool ground = trial % 2 == 0;  // body 1 static
+    float m[3], inv_i[3];
+    for (int b = 0; b < 3; ++b) m[b] = uniform(0.2, 2.0), inv_i[b] = uniform(0.5, 8.0);
+    if (ground) m[1] = inv_i[1] = 0.0f;
+    // The contact between bodies 1 (A) and 0 (B).
+    ContactRow c{};
+    c.indexA = 1, c.indexB = 0;
+    c.mA = m[1], c.iA = inv_i[1], c.mB = m[0], c.iB = inv_i[0];
+    const float angle = uniform(0.0, 6.283);
+    c.normal.Set(std::cos(angle), std::sin(angle));
+    const b2Vec2 t = b2Cross(c.normal, 1.0f);
+    c.friction = uniform(0.1, 1.5);
+    c.tangent_speed = 0.0f;
+    c.point_count = trial % 3 == 0 ? 1 : 2;
+    for (int p = 0; p < c.point_count; ++p) {
+      ContactPoint& pt = c.points[p];
+      pt.rA = vec(0.5), pt.rB = vec(0.5);
+      const float rnA = b2Cross(pt.rA, c.normal), rnB = b2Cross(pt.rB, c.normal);
+      const float rtA = b2Cross(pt.rA, t), rtB = b2Cross(pt.rB, t);
+      pt.normal_mass = 1.0f / (c.mA + c.mB + c.iA * rnA * rnA + c.iB * rnB * rnB);
+      pt.tangent_mass = 1.0f / (c.mA + c.mB + c.iA * rtA * rtA + c.iB * rtB * rtB);
+      pt.velocity_bias = rng.uniform() < 0.5 ? 0.0f : uniform(-0.5, 0.5);
+      pt.normal_impulse = rng.uniform() < 0.3 ? 0.0f : uniform(0.0, 2.0);
+      const float cone = c.friction * pt.normal_impulse;
+      pt.tangent_impulse =
+          rng.uniform() < 0.3 ? (rng.uniform() < 0.5 ? cone : -cone) : uniform(-cone, cone);
+    }
+    if (c.point_count == 2) {
+      const ContactPoint &p1 = c.points[0], &p2 = c.points[1];
+      const float rn1A = b2Cross(p1.rA, c.normal), rn1B = b2Cross(p1.rB, c.normal);
+      const float rn2A = b2Cross(p2.rA, c.normal), rn2B = b2Cross(p2.rB, c.normal);
+      const float k11 = 1.0f / p1.normal_mass, k22 = 1.0f / p2.normal_mass;
+      const float k12 = c.mA + c.mB + c.iA * rn1A * rn2A + c.iB * rn1B * rn2B;
+      c.K.ex.Set(k11, k12);
+      c.K.ey.Set(k12, k22);
+      c.normal_mass = c.K.GetInverse();
+      ++two_point;
+    }
+    // The joint between bodies 0 (A) and 2 (B): random regime.
+    Joint23 j{};
+    j.rA = vec(0.5), j.rB = vec(0.5);
+    j.mA = m[0], j.mB = m[2], j.iA = inv_i[0], j.iB = inv_i[2];
+    j.K.ex.x = j.mA + j.mB + j.rA.y * j.rA.y * j.iA + j.rB.y * j.rB.y * j.iB;
+    j.K.ey.x = -j.rA.y * j.rA.x * j.iA - j.rB.y * j.rB.x * j.iB;
+    j.K.ex.y = j.K.ey.x;
+    j.K.ey.y = j.mA + j.mB + j.rA.x * j.rA.x * j.iA + j.rB.x * j.rB.x * j.iB;
+    std::array<float, 11> inv{};
+    revolute23_inverses(j.K, j.rA, j.rB, j.iA, j.iB, inv.data());
+    j.inv = inv.data();
+    j.motor = rng.uniform() < 0.7;
+    j.max_impulse = uniform(0.0, 1.0);
+    j.motor_speed = uniform(-3.0, 3.0);
+    j.axial_mass = 1.0f / (j.iA + j.iB);
+    j.motor_impulse = j.motor ? uniform(-j.max_impulse, j.max_impulse) : 0.0f;
+    j.state = static_cast<int>(rng.uniform_int(4));
+    j.limit = j.state != kInactiveLimit;
+    j.limit_impulse = j.limit && j.state != kEqualLimits && rng.uniform() < 0.5
+                          ? (j.state == kAtLowerLimit ? uniform(0.0, 1.0) : uniform(-1.0, 0.0))
+                          : 0.0f;
+    j.impulse = vec(1.0);
+    int index_a[1] = {0}, index_b[1] = {2};
+    b2Velocity v[3];
+    for (int b = 0; b < 3; ++b) v[b].v = vec(3.0), v[b].w = uniform(-3.0, 3.0);
+    if (ground) v[1].v.SetZero(), v[1].w = 0.0f;
+
+    Joint23 jg = j, jm = j, jp = j;
+    ContactRow cg = c, cm = c, cp = c;
+    b2Velocity vg[3] = {v[0], v[1], v[2]}, vm[3] = {v[0], v[1], v[2]}, vp[3];
+    // Gauss-Seidel from the same state with every velocity moved by a relative 1e-6: what
+    // rounding alone does over 180 iterations. Where the iterations amplify it (some random
+    // islands oscillate with a friction cone's bound coupled to the normal impulse), the map may
+    // differ from Gauss-Seidel by as much.
+    for (int b = 0; b < 3; ++b)
+      vp[b].v = (1.0f + 1e-6f) * v[b].v, vp[b].w = (1.0f + 1e-6f) * v[b].w;
+    set_island_map(false);
+    solve_velocities_batched(&jg, index_a, index_b, 1, &cg, 1, vg, 3, 180);
+    solve_velocities_batched(&jp, index_a, index_b, 1, &cp, 1, vp, 3, 180);
+    set_island_map(true);
+    solve_velocities_batched(&jm, index_a, index_b, 1, &cm, 1, vm, 3, 180);
+    double sensitivity = 0.0;
+    for (int b = 0; b < 3; ++b)
+      sensitivity = std::max({sensitivity, static_cast<double>(std::abs(vg[b].v.x - vp[b].v.x)),
+                              static_cast<double>(std::abs(vg[b].v.y - vp[b].v.y)),
+                              static_cast<double>(std::abs(vg[b].w - vp[b].w))});
+    if (sensitivity > 1e-3) {
+      ++amplifying;
+      continue;
+    }
+    for (int b = 0; b < 3; ++b) {
+      const float g[3] = {vg[b].v.x, vg[b].v.y, vg[b].w}, l[3] = {vm[b].v.x, vm[b].v.y, vm[b].w};
+      for (int k = 0; k < 3; ++k) {
+        const double d = std::abs(g[k] - l[k]) / (1.0 + std::abs(g[k]));
+        worst_v = std::max(worst_v, d);
+        ASSERT_LT(d, 2e-4 + 20.0 * sensitivity)
+            << "trial " << trial << " body " << b << " velocity " << k << ", Gauss-Seidel moved "
+            << sensitivity << " by rounding";
+      }
+    }
+    std::vector<std::pair<float, float>> impulses = {{jg.impulse.x, jm.impulse.x},
+                                                     {jg.impulse.y, jm.impulse.y},
+                                                     {jg.motor_impulse, jm.motor_impulse},
+                                                     {jg.limit_impulse, jm.limit_impulse}};
+    for (int p = 0; p < c.point_count; ++p) {
+      impulses.emplace_back(cg.points[p].normal_impulse, cm.points[p].normal_impulse);
+      impulses.emplace_back(cg.points[p].tangent_impulse, cm.points[p].tangent_impulse);
+    }
+    // Relative to the island's largest impulse: with redundant constraints (the joint at equal
+    // limits and two contact points on one body) the impulses are not unique, and the map's
+    // rounding moves them along the combinations that leave the velocities unchanged.
+    double scale = 0.01;
+    for (const auto& [g, l] : impulses) scale = std::max(scale, static_cast<double>(std::abs(g)));
+    for (size_t k = 0; k < impulses.size(); ++k) {
+      const double d = std::abs(impulses[k].first - impulses[k].second) / scale;
+      worst_i = std::max(worst_i, d);
+      ASSERT_LT(d, 5e-3 + 200.0 * sensitivity) << "trial " << trial << " impulse " << k << ": "
+                                               << impulses[k].first << " vs " << impulses[k].second;
+    }
+  }
+  long long by_map = 0, one = 0;
+  island_map_counts(by_map, one);
+  by_map -= by_map_before, one -= one_before;
+  // Not vacuous: the map took most iterations, over 2-point contacts too.
+  EXPECT_GT(by_map, one) << by_map << " by the map, " << one << " one by one";
+  EXPECT_GT(two_point, kTrials / 2);
+  EXPECT_LT(amplifying, kTrials / 10)
+      << "islands where rounding alone moves Gauss-Seidel by > 1e-3";
+  std::printf(
+      "random islands: worst relative differences %.2e (velocities), %.2e (impulses); "
+      "%d of %d skipped (rounding amplified); iterations %lld by the map, %lld one by one\n",
+      worst_v, worst_i, amplifying, kTrials, by_map, one);
+}
+
 // toi_provably_none's answer "no impact" must be b2TimeOfImpact's (not touching), and sound: the
 // cores stay farther apart than b2TimeOfImpact's touching distance at every time of the sweep.
 // Random edges against boxes and hexagons whose sweeps pass near them, both fixture orders.
