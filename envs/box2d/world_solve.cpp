@@ -365,12 +365,13 @@ bool solved_by_group(b2Joint* const* joints, int count) {
   return count > 0;
 }
 
-// The velocity iterations of an island's joints (copies, Box2D 2.3's solve: solve23) and
-// contacts, in b2Island::Solve's order: each iteration every joint in island order, then the
-// contacts. The same arithmetic as the joints' own SolveVelocityConstraints calls, without a
-// virtual call and a reload of the joint's members per joint and iteration.
 }  // namespace
 
+// The velocity iterations of an island's joints (copies, Box2D 2.3's solve: solve23) and
+// contacts, in b2Island::Solve's order: each iteration every joint in island order, then the
+// contacts, without a virtual call and a reload of the joint's members per joint and iteration.
+// With the island map on (the default), most of them run as its linear map (island_map.cpp);
+// off, this is the joints' own SolveVelocityConstraints arithmetic, bit for bit.
 void solve_velocities_batched(Joint23* joints, const int* index_a, const int* index_b,
                               int joint_count, ContactRow* contacts, int contact_count,
                               b2Velocity* velocities, int body_count, int iterations) {
