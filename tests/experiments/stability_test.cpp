@@ -220,7 +220,11 @@ TEST(DivergenceGuard, AsyncRunsKeepTheGuardsStateOnResume) {
   TrainOptions o;
   o.quiet = true;
   const Json s = resume(dir, o);
-  EXPECT_EQ(s["status"], "completed");
+  // The resumed run goes to its end: "completed", or "reached_threshold" when an evaluation of
+  // the async run happened to reach CartPole's threshold on the way (actors and learner
+  // interleave as the machine schedules them; seen under load in CI).
+  EXPECT_EQ(s["status"], s["first_reached"].is_null() ? "completed" : "reached_threshold")
+      << s.dump(2);
   EXPECT_EQ(s["env_steps"], 4096);
   const auto rollbacks = column(dir, "guard_rollbacks");
   ASSERT_EQ(rollbacks.size(), 4u);
