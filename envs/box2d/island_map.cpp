@@ -66,7 +66,7 @@ struct Form {
     v8si nz = reinterpret_cast<v8si>(v[W - 1] != 0.0f);
     nz[7] = 0;  // the constant
     for (int w = 0; w + 1 < W; ++w) nz |= reinterpret_cast<v8si>(v[w] != 0.0f);
-    return __builtin_ia32_movmskps256(reinterpret_cast<v8sf>(nz)) == 0;
+    return simd8::no_lane(nz);
   }
 };
 
@@ -76,18 +76,11 @@ Form<W> constant(float c) {
   f.v[W - 1][7] = c;
   return f;
 }
-// The form Λ_k (vector operations only: no element written into a vector in memory, which
-// stalls the vector loads that follow).
-struct UnitForms {
-  alignas(32) float f[kMaxLanes][8 * kMaxW];
-  constexpr UnitForms() : f{} {
-    for (int k = 0; k < kMaxLanes; ++k) f[k][k] = 1.0f;
-  }
-};
-constexpr UnitForms kUnitForms;
+// The form Λ_k.
+static_assert(kMaxLanes <= 31 && 8 * kMaxW <= 32, "simd8::kUnitRows holds the unit forms");
 template <int W>
 const Form<W>& unit(int k) {
-  return *reinterpret_cast<const Form<W>*>(kUnitForms.f[k]);
+  return *reinterpret_cast<const Form<W>*>(simd8::kUnitRows.f[k]);
 }
 
 template <int W>

@@ -28,7 +28,6 @@
 // another order), as 2.3's per-iteration solve differs from the per-step inverses. The envs'
 // statistics are checked against Gymnasium's in tests/envs_box2d/fidelity_test.cpp.
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 

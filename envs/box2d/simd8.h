@@ -57,13 +57,19 @@ inline void transpose8(const v8sf (&in)[8], v8sf (&out)[8]) {
   }
 }
 
+// Unit vectors as rows of 32 floats: row k is e_k (k < 31), read as 1 to 4 vectors (the maps'
+// forms) without writing an element into a vector in memory, which stalls the loads that follow.
+struct UnitRows {
+  alignas(32) float f[31][32];
+  constexpr UnitRows() : f{} {
+    for (int k = 0; k < 31; ++k) f[k][k] = 1.0f;
+  }
+};
+inline constexpr UnitRows kUnitRows;
+
 // The unit vector e_k (k < 8).
 inline v8sf unit(int k) {
-  alignas(32) static constexpr float kUnits[8][8] = {
-      {1, 0, 0, 0, 0, 0, 0, 0}, {0, 1, 0, 0, 0, 0, 0, 0}, {0, 0, 1, 0, 0, 0, 0, 0},
-      {0, 0, 0, 1, 0, 0, 0, 0}, {0, 0, 0, 0, 1, 0, 0, 0}, {0, 0, 0, 0, 0, 1, 0, 0},
-      {0, 0, 0, 0, 0, 0, 1, 0}, {0, 0, 0, 0, 0, 0, 0, 1}};
-  return *reinterpret_cast<const v8sf*>(kUnits[k]);
+  return *reinterpret_cast<const v8sf*>(kUnitRows.f[k]);
 }
 
 }  // namespace keel::envs::simd8
